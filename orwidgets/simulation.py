@@ -1,0 +1,204 @@
+"""Traffic over simulated time, decided by the same engine as live requests.
+
+:func:`simulate` feeds a traffic pattern (requests per second over time, a free/paid mix, a cost per
+paid call, top-ups) second by second through :meth:`Engine.decide_batch
+<orwidgets.engine.Engine.decide_batch>` and returns per-second series: outcomes by reason, the
+balance, and the paid RPS cap the balance allows. The planner widget and the tutorial plot these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .engine import Engine, Reason, Request
+from .policy import PolicyVersion, check_number, get_policy
+
+__all__ = ["TopUp", "Traffic", "SimulationResult", "simulate", "DEFAULT_START"]
+
+#: A Thursday during the ``2025-04`` policy, at 00:00 UTC.
+DEFAULT_START = datetime(2025, 5, 1, tzinfo=timezone.utc).timestamp()
+
+RpsPattern = float | Sequence[tuple[float, float]] | Callable[[float], float]
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """Buy ``usd`` credits ``at_s`` seconds after the start."""
+
+    at_s: float
+    usd: float
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """A traffic pattern.
+
+    Parameters
+    ----------
+    rps:
+        Requests per second: a constant, a step list ``[(from_second, rps), ...]`` (each step holds
+        until the next), or a function of the second since the start. Fractions accumulate, so 0.5
+        sends one request every other second.
+    free_fraction:
+        Share of requests that go to ``:free`` models (0 to 1).
+    cost_per_call_usd:
+        What one paid call costs (its maximum cost, too).
+    topups:
+        Credit purchases during the run.
+    """
+
+    rps: RpsPattern = 1.0
+    free_fraction: float = 0.0
+    cost_per_call_usd: float = 0.001
+    topups: tuple[TopUp, ...] = ()
+
+    def __post_init__(self) -> None:
+        frac = check_number(self.free_fraction, "free_fraction")
+        if not 0 <= frac <= 1:
+            raise ValueError(f"free_fraction: must be between 0 and 1, got {self.free_fraction!r}")
+        cost = check_number(self.cost_per_call_usd, "cost_per_call_usd")
+        if cost < 0:
+            raise ValueError(f"cost_per_call_usd: must be zero or more, got {cost!r}")
+        if isinstance(self.rps, (int, float)):
+            if check_number(self.rps, "rps") < 0:
+                raise ValueError(f"rps: must be zero or more, got {self.rps!r}")
+        elif not callable(self.rps):
+            for start, value in self.rps:
+                check_number(start, "rps step start")
+                if check_number(value, "rps") < 0:
+                    raise ValueError(f"rps: must be zero or more, got {value!r}")
+        for top in self.topups:
+            check_number(top.at_s, "topups.at_s")
+            check_number(top.usd, "topups.usd")
+
+    def rate_at(self, second: float) -> float:
+        """Offered requests per second at ``second`` since the start."""
+        pattern = self.rps
+        if isinstance(pattern, (int, float)):
+            return float(pattern)
+        if callable(pattern):
+            return max(0.0, check_number(pattern(second), "rps"))
+        value = 0.0
+        for start, rate in sorted(pattern):
+            if second >= start:
+                value = float(rate)
+        return value
+
+
+@dataclass
+class SimulationResult:
+    """Per-second series of a simulation (index ``i`` is second ``i`` since the start)."""
+
+    policy_id: str
+    start: float
+    seconds: list[int] = field(default_factory=list)
+    offered_free: list[int] = field(default_factory=list)
+    offered_paid: list[int] = field(default_factory=list)
+    outcomes: dict[Reason, list[int]] = field(default_factory=dict)
+    balance_usd: list[float] = field(default_factory=list)
+    paid_rps_cap: list[int | None] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        totals = ", ".join(f"{r.value}={n}" for r, n in self.totals().items() if n)
+        return f"SimulationResult(policy={self.policy_id!r}, seconds={len(self.seconds)}, {totals})"
+
+    def totals(self) -> dict[Reason, int]:
+        return {reason: sum(series) for reason, series in self.outcomes.items()}
+
+    def count(self, reason: Reason) -> int:
+        return sum(self.outcomes[reason])
+
+    def first_second(self, predicate: Callable[[int], bool]) -> int | None:
+        """The first second index for which ``predicate(i)`` holds, or ``None``."""
+        for i in range(len(self.seconds)):
+            if predicate(i):
+                return i
+        return None
+
+    def first_cap_below(self, needed_rps: float) -> int | None:
+        """First second at which the paid RPS cap is below ``needed_rps`` (``None``: never)."""
+        caps = self.paid_rps_cap
+        return self.first_second(lambda i: caps[i] is not None and caps[i] < needed_rps)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "policy": self.policy_id,
+            "start": self.start,
+            "seconds": self.seconds,
+            "offered_free": self.offered_free,
+            "offered_paid": self.offered_paid,
+            "balance_usd": self.balance_usd,
+            "paid_rps_cap": self.paid_rps_cap,
+        }
+        for reason, series in self.outcomes.items():
+            data[reason.value] = series
+        return data
+
+
+def simulate(
+    traffic: Traffic,
+    duration_s: int,
+    *,
+    balance_usd: float = 10.0,
+    purchased_usd: float = 0.0,
+    policy: str | PolicyVersion | None = None,
+    start: float = DEFAULT_START,
+) -> SimulationResult:
+    """Run ``traffic`` for ``duration_s`` simulated seconds against a fresh account.
+
+    Within a second, free requests are decided before paid ones (they never interact: free calls
+    cost nothing and paid calls never take the balance below zero). Top-ups land at the start of
+    their second. The balance and cap recorded for a second are those at its end.
+    """
+    if isinstance(duration_s, bool) or not isinstance(duration_s, int) or duration_s < 0:
+        raise ValueError(f"duration_s: expected a whole number of seconds >= 0, got {duration_s!r}")
+    version = get_policy(policy)
+    engine = Engine(version)
+    acct, _ = engine.create_account(balance_usd, purchased_usd)
+    aid = acct.account_id
+    start = check_number(start, "start")
+    free_req = Request.free_call()
+    paid_req = Request.paid_call(traffic.cost_per_call_usd)
+    topups: dict[int, float] = {}
+    for top in traffic.topups:
+        topups[max(0, math.floor(top.at_s))] = topups.get(max(0, math.floor(top.at_s)), 0.0) + top.usd
+
+    result = SimulationResult(policy_id=version.id, start=start)
+    outcomes = {reason: [0] * duration_s for reason in Reason}
+    result.outcomes = outcomes
+    seconds = result.seconds
+    offered_free, offered_paid = result.offered_free, result.offered_paid
+    balances, caps = result.balance_usd, result.paid_rps_cap
+    frac = traffic.free_fraction
+    constant = traffic.rps if isinstance(traffic.rps, (int, float)) else None
+    cum_total = 0.0
+    sent_total = sent_free = 0
+    from .policy import paid_rps as _paid_rps
+
+    for i in range(duration_s):
+        now = start + i
+        if i in topups:
+            engine.topup(aid, topups[i])
+        cum_total += constant if constant is not None else traffic.rate_at(i)
+        total = math.floor(cum_total + 1e-9) - sent_total
+        free = math.floor((sent_total + total) * frac + 1e-9) - sent_free
+        paid = total - free
+        sent_total += total
+        sent_free += free
+        seconds.append(i)
+        offered_free.append(free)
+        offered_paid.append(paid)
+        if free:
+            for reason, n in engine.decide_batch(aid, free_req, free, now).items():
+                outcomes[reason][i] += n
+        if paid:
+            for reason, n in engine.decide_batch(aid, paid_req, paid, now).items():
+                outcomes[reason][i] += n
+        balance = acct.balance_usd
+        balances.append(balance)
+        caps.append(_paid_rps(balance, version))
+    return result
