@@ -1,0 +1,93 @@
+"""Property-based tests: invariants that hold for any sequence of requests and any clock."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orwidgets.engine import SECONDS_PER_DAY, Engine, Reason, Request
+from orwidgets.policy import POLICIES, daily_free_quota, free_per_minute, paid_rps
+
+T0 = 1_774_000_000.0  # 2026-03-20
+
+policies = st.sampled_from(list(POLICIES))
+money = st.floats(min_value=-2, max_value=40, allow_nan=False).map(lambda x: round(x, 4))
+costs = st.sampled_from([0.0, 0.0001, 0.003, 0.05, 0.25, 1.0, 3.0])
+# (seconds since the previous request, is it free?, paid cost)
+steps = st.lists(
+    st.tuples(st.sampled_from([0.0, 0.01, 0.4, 1.0, 7.0, 59.0, 3600.0, 40_000.0]), st.booleans(), costs),
+    min_size=1,
+    max_size=300,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(policy=policies, balance=money, purchased=st.sampled_from([0.0, 5.0, 10.0, 25.0]), script=steps)
+def test_invariants_hold_for_any_sequence(policy, balance, purchased, script):
+    engine = Engine(policy)
+    acct, _ = engine.create_account(balance, purchased)
+    aid = acct.account_id
+    now = T0
+    free_ok_by_minute: Counter[int] = Counter()
+    free_ok_by_day: Counter[int] = Counter()
+    free_attempts_by_day: Counter[int] = Counter()
+    paid_ok_by_second: defaultdict[int, list[float]] = defaultdict(list)
+    start_balance = acct.balance_usd
+    for gap, free, cost in script:
+        now += gap
+        before = acct.balance_usd
+        d = engine.decide(aid, Request.free_call() if free else Request.paid_call(cost), now)
+        day = math.floor(now / SECONDS_PER_DAY)
+        if free and d.reason is not Reason.NEGATIVE_BALANCE:
+            free_attempts_by_day[day] += 1
+        if d.ok and free:
+            free_ok_by_minute[math.floor(now / 60)] += 1
+            free_ok_by_day[day] += 1
+        if d.ok and not free:
+            paid_ok_by_second[math.floor(now)].append(before)
+            # paid spending never takes the balance below zero
+            assert acct.balance_usd >= 0
+        if start_balance >= 0:
+            assert acct.balance_usd >= 0
+        assert d.status in (200, 402, 429)
+    assert all(n <= free_per_minute(policy) for n in free_ok_by_minute.values())
+    assert all(n <= daily_free_quota(purchased, policy) for n in free_ok_by_day.values())
+    for balances in paid_ok_by_second.values():
+        # never more admitted in a second than the cap the balance allowed when it opened
+        cap = paid_rps(max(balances), policy)
+        if cap is not None:
+            assert len(balances) <= cap
+    # counters equal the requests made
+    snap = engine.snapshot(aid, now)
+    today = math.floor(now / SECONDS_PER_DAY)
+    assert snap.free_used_today == free_attempts_by_day[today]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policy=policies,
+    balance=money,
+    purchased=st.sampled_from([0.0, 10.0]),
+    batches=st.lists(
+        st.tuples(st.sampled_from([0.0, 0.5, 1.0, 30.0, 61.0, 90_000.0]), st.booleans(), costs,
+                  st.integers(0, 700)),
+        min_size=1, max_size=12,
+    ),
+)
+def test_decide_batch_equals_one_decision_at_a_time(policy, balance, purchased, batches):
+    one, many = Engine(policy), Engine(policy)
+    a1, _ = one.create_account(balance, purchased)
+    a2, _ = many.create_account(balance, purchased)
+    now = T0
+    for gap, free, cost, count in batches:
+        now += gap
+        req = Request.free_call() if free else Request.paid_call(cost)
+        expected = Counter(one.decide(a1.account_id, req, now).reason for _ in range(count))
+        got = many.decide_batch(a2.account_id, req, count, now)
+        assert got == dict(expected)
+        assert a1.balance_pusd == a2.balance_pusd
+        assert (a1.minute_count, a1.day_count, a1.second_count) == (
+            a2.minute_count, a2.day_count, a2.second_count)
