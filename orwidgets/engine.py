@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from . import policy as _policy
@@ -58,9 +59,23 @@ SECONDS_PER_DAY = 86_400
 PICO = 10**12
 
 
+_NANO = 1000  # pico-dollars per nano-dollar
+_DOLLAR_NANO = 10**9
+
+
 def _rps(balance_pusd: int, version: PolicyVersion) -> int | None:
-    """Paid RPS for a balance in pico-dollars: the policy's rule without argument checks."""
-    return _policy._rps_rule(balance_pusd / PICO, version)[0]
+    """:func:`orwidgets.policy.paid_rps` in integer pico-dollars, for the hot path.
+
+    Same rule (nano-dollar rounding, then 1 per dollar rounded up, floor and cap from the
+    version); a property test checks it against the policy function.
+    """
+    if not version.paid_rps_linked:
+        return None
+    nano = (balance_pusd + _NANO // 2) // _NANO
+    raw = -(-nano // _DOLLAR_NANO)
+    if nano < version.paid_rps_min * _DOLLAR_NANO:
+        return version.paid_rps_min
+    return version.paid_rps_cap if raw > version.paid_rps_cap else raw
 
 
 def to_pico(usd: float) -> int:
@@ -151,7 +166,7 @@ class Request:
             raise ValueError(f"cost_usd: must be zero or more, got {cost_usd!r}")
         return cls(free=False, max_tokens=1, completion_tokens=1, completion_price=cost)
 
-    @property
+    @cached_property
     def max_cost_pusd(self) -> int:
         if self.free:
             return 0
@@ -159,7 +174,7 @@ class Request:
             self.completion_price
         )
 
-    @property
+    @cached_property
     def cost_pusd(self) -> int:
         if self.free:
             return 0
@@ -578,47 +593,50 @@ class Engine:
             raise ValueError(f"count: expected a whole number >= 0, got {count!r}")
         t = self._now(now)
         acct = self.account(account_id)
+        with acct.lock:
+            return self._batch_locked(acct, request, count, t)
+
+    def _batch_locked(self, acct: Account, request: Request, count: int, t: float) -> dict[Reason, int]:
         out: dict[Reason, int] = {}
         if count == 0:
             return out
         version = self._policy
-        with acct.lock:
-            _roll(acct, t)
-            if acct.balance_pusd < 0:
-                out[Reason.NEGATIVE_BALANCE] = count
-                return out
-            if request.free:
-                quota = _policy._quota(acct.purchased_pusd / PICO, version)
-                pass_minute = max(0, min(count, version.free_per_minute - acct.minute_count))
-                ok = max(0, min(pass_minute, quota - acct.day_count))
-                per_minute = count - pass_minute
-                per_day = pass_minute - ok
-                acct.minute_count += count
-                acct.day_count += count
-                high = version.has_topup_tier and quota == version.free_daily_high
-                for reason, n in (
-                    (Reason.OK, ok),
-                    (Reason.FREE_PER_MINUTE, per_minute),
-                    (Reason.FREE_PER_DAY_HIGH if high else Reason.FREE_PER_DAY_LOW, per_day),
-                ):
-                    if n:
-                        out[reason] = n
-                return out
-            admitted = self._paid_prefix_locked(acct, request, count)
-            if admitted:
-                total = request.cost_pusd * admitted
-                acct.balance_pusd -= total
-                acct.usage_pusd += total
-                acct.usage_daily_pusd += total
-                acct.second_count += admitted
-                out[Reason.OK] = admitted
-            rest = count - admitted
-            if rest:
-                # Once one request fails, state no longer changes: the rest fail the same way.
-                rps = _rps(acct.balance_pusd, version)
-                rate_blocked = rps is not None and acct.second_count >= rps
-                out[Reason.PAID_RATE if rate_blocked else Reason.AFFORDABILITY] = rest
+        _roll(acct, t)
+        if acct.balance_pusd < 0:
+            out[Reason.NEGATIVE_BALANCE] = count
             return out
+        if request.free:
+            quota = _policy._quota(acct.purchased_pusd / PICO, version)
+            pass_minute = max(0, min(count, version.free_per_minute - acct.minute_count))
+            ok = max(0, min(pass_minute, quota - acct.day_count))
+            per_minute = count - pass_minute
+            per_day = pass_minute - ok
+            acct.minute_count += count
+            acct.day_count += count
+            high = version.has_topup_tier and quota == version.free_daily_high
+            for reason, n in (
+                (Reason.OK, ok),
+                (Reason.FREE_PER_MINUTE, per_minute),
+                (Reason.FREE_PER_DAY_HIGH if high else Reason.FREE_PER_DAY_LOW, per_day),
+            ):
+                if n:
+                    out[reason] = n
+            return out
+        admitted = self._paid_prefix_locked(acct, request, count)
+        if admitted:
+            total = request.cost_pusd * admitted
+            acct.balance_pusd -= total
+            acct.usage_pusd += total
+            acct.usage_daily_pusd += total
+            acct.second_count += admitted
+            out[Reason.OK] = admitted
+        rest = count - admitted
+        if rest:
+            # Once one request fails, state no longer changes: the rest fail the same way.
+            rps = _rps(acct.balance_pusd, version)
+            rate_blocked = rps is not None and acct.second_count >= rps
+            out[Reason.PAID_RATE if rate_blocked else Reason.AFFORDABILITY] = rest
+        return out
 
     def _paid_prefix_locked(self, acct: Account, req: Request, count: int) -> int:
         """How many of ``count`` paid requests in a row would pass (the passing set is a prefix)."""

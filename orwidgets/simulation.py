@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .engine import Engine, Reason, Request
+from .engine import PICO, Engine, Reason, Request, _rps
 from .policy import PolicyVersion, check_number, get_policy
 
 __all__ = ["TopUp", "Traffic", "SimulationResult", "simulate", "DEFAULT_START"]
@@ -177,8 +177,6 @@ def simulate(
     constant = traffic.rps if isinstance(traffic.rps, (int, float)) else None
     cum_total = 0.0
     sent_total = sent_free = 0
-    from .policy import paid_rps as _paid_rps
-
     for i in range(duration_s):
         now = start + i
         if i in topups:
@@ -192,13 +190,12 @@ def simulate(
         seconds.append(i)
         offered_free.append(free)
         offered_paid.append(paid)
-        if free:
-            for reason, n in engine.decide_batch(aid, free_req, free, now).items():
-                outcomes[reason][i] += n
-        if paid:
-            for reason, n in engine.decide_batch(aid, paid_req, paid, now).items():
-                outcomes[reason][i] += n
-        balance = acct.balance_usd
-        balances.append(balance)
-        caps.append(_paid_rps(balance, version))
+        if free or paid:
+            with acct.lock:  # the engine's own batch decision, without per-call lookups
+                for request, n_req in ((free_req, free), (paid_req, paid)):
+                    if n_req:
+                        for reason, n in engine._batch_locked(acct, request, n_req, now).items():
+                            outcomes[reason][i] += n
+        balances.append(acct.balance_pusd / PICO)
+        caps.append(_rps(acct.balance_pusd, version))
     return result

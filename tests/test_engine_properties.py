@@ -91,3 +91,19 @@ def test_decide_batch_equals_one_decision_at_a_time(policy, balance, purchased, 
         assert a1.balance_pusd == a2.balance_pusd
         assert (a1.minute_count, a1.day_count, a1.second_count) == (
             a2.minute_count, a2.day_count, a2.second_count)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    policy=policies,
+    pusd=st.one_of(
+        st.integers(-10**13, 2 * 10**15),
+        st.integers(0, 600).map(lambda d: d * 10**12),
+        st.integers(0, 600).map(lambda d: d * 10**12 + 1),
+        st.integers(1, 600).map(lambda d: d * 10**12 - 1),
+    ),
+)
+def test_engine_integer_rps_matches_the_policy_function(policy, pusd):
+    from orwidgets.engine import PICO, _rps
+
+    assert _rps(pusd, POLICIES[policy]) == paid_rps(pusd / PICO, policy)
