@@ -1,0 +1,343 @@
+"""What every widget shares: colours, number formatting, the policy picker, the notice area,
+guarded observers, a debouncing scheduler and the secret-key field.
+
+Light and dark themes: HTML uses JupyterLab's CSS variables (with fallbacks for Voila and the
+classic notebook) instead of hard-coded black; figures get a transparent background, mid-grey
+text and translucent grid lines, which read on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import math
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+from traitlets import TraitError
+
+from .._secret import SecretKey, key_from_env
+from ..policy import POLICIES, PolicyVersion, get_policy
+
+__all__ = [
+    "COLORS",
+    "CSS",
+    "fmt_usd",
+    "fmt_count",
+    "fmt_duration",
+    "fmt_clock",
+    "esc",
+    "policy_picker",
+    "policy_caption",
+    "Notice",
+    "guarded",
+    "set_number",
+    "call_later",
+    "figure_layout",
+    "KeyField",
+]
+
+#: Chart colours picked to keep contrast on white and on JupyterLab's dark background.
+COLORS = {
+    "paid": "#3b82c4",
+    "marker": "#e4572e",
+    "floor": "rgba(240, 170, 40, 0.22)",
+    "cap": "rgba(220, 70, 70, 0.18)",
+    "need": "#f08c00",
+    "balance": "#2f9e44",
+    "crossing": "#e4572e",
+    "low": "#8c8fa3",
+    "high": "#3b82c4",
+    "you": "#e4572e",
+    "grid": "rgba(128, 128, 128, 0.25)",
+    "text": "#8a8a8a",
+}
+
+#: CSS values that follow the JupyterLab theme (fallbacks outside Lab).
+CSS = {
+    "fg": "var(--jp-ui-font-color1, inherit)",
+    "muted": "var(--jp-ui-font-color2, #777)",
+    "accent": "var(--jp-brand-color1, #1976d2)",
+    "warn": "var(--jp-warn-color1, #e68a00)",
+    "error": "var(--jp-error-color1, #d32f2f)",
+    "ok": "var(--jp-success-color1, #388e3c)",
+    "border": "var(--jp-border-color2, #ccc)",
+}
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def fmt_usd(value: float | None) -> str:
+    """``$1,234.56``; ``-$0.50``; ``unknown`` for ``None``."""
+    if value is None:
+        return "unknown"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def fmt_count(value: float | None) -> str:
+    """``1,000``; ``unknown`` for ``None``."""
+    if value is None:
+        return "unknown"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``45 s``, ``20 min``, ``3 h 05 min``, ``2 d 04 h``; ``never`` for ``None``."""
+    if seconds is None:
+        return "never"
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    minutes, sec = divmod(s, 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {sec:02d} s" if sec else "")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours:02d} h"
+
+
+def fmt_clock(seconds_of_day: float) -> str:
+    """``HH:MM`` for seconds after 00:00 (wrapped to one day)."""
+    s = int(math.floor(seconds_of_day)) % 86_400
+    return f"{s // 3600:02d}:{(s % 3600) // 60:02d}"
+
+
+# --- policy picker and caption -------------------------------------------------------------------
+
+
+def policy_picker(value: str, description: str = "Policy") -> W.Dropdown:
+    """A dropdown over :data:`orwidgets.policy.POLICIES` (labels carry the period)."""
+    picker = W.Dropdown(
+        options=[(v.label, v.id) for v in POLICIES.values()],
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="auto", max_width="640px"),
+    )
+    picker.add_class("orw-policy-picker")
+    return picker
+
+
+def policy_caption(policy: str | PolicyVersion) -> str:
+    """HTML naming the version and its dates (every widget shows it)."""
+    v = get_policy(policy)
+    dates = f"{v.in_force_from or '?'} to {v.in_force_until or 'today'}"
+    return (
+        f'<span class="orw-policy-caption" style="color:{CSS["muted"]}">Rules: '
+        f'<b style="color:{CSS["fg"]}">{esc(v.id)}</b>, {esc(v.title)} '
+        f"(in force {esc(v.in_force_text)}; {esc(dates)})</span>"
+    )
+
+
+# --- notices and guarded observers ---------------------------------------------------------------
+
+
+class Notice:
+    """A small message area inside a widget: clamped values, explanations, caught errors."""
+
+    def __init__(self) -> None:
+        self.widget = W.HTML("", layout=W.Layout(min_height="0"))
+        self.widget.add_class("orw-notice")
+        self.text = ""
+        self.level = ""
+
+    def show(self, text: str, level: str = "warn") -> None:
+        self.text, self.level = text, level
+        color = CSS.get(level, CSS["warn"])
+        self.widget.value = (
+            f'<div class="orw-notice-{level}" style="color:{color};'
+            f'border-left:3px solid {color};padding:2px 8px;margin:2px 0">{esc(text)}</div>'
+        )
+
+    def clear(self) -> None:
+        self.text, self.level = "", ""
+        self.widget.value = ""
+
+
+def guarded(notice: Notice) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap an observer so an exception is shown in ``notice`` instead of vanishing.
+
+    JupyterLab drops prints and tracebacks raised in widget callbacks; here the message lands in
+    the widget and the full traceback stays in ``notice.last_traceback`` for debugging.
+    """
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown to the reader, never re-raised
+                notice.last_traceback = traceback.format_exc()  # type: ignore[attr-defined]
+                notice.show(f"Something went wrong: {type(exc).__name__}: {exc}", "error")
+                return None
+
+        return inner
+
+    return wrap
+
+
+def set_number(
+    owner: Any, name: str, value: Any, notice: Notice, label: str | None = None
+) -> bool:
+    """Set ``owner.name = value`` from a typed field; explain bad values, report clamps.
+
+    Returns ``True`` when the value was taken (possibly clamped), ``False`` when it was refused
+    (the previous value stays).
+    """
+    label = label or name
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        notice.show(f"{label}: {value!r} is not a number; kept {getattr(owner, name)!r}.")
+        return False
+    if not math.isfinite(number):
+        notice.show(f"{label}: {value!r} is not a finite number; kept {getattr(owner, name)!r}.")
+        return False
+    current = getattr(owner, name)
+    if isinstance(current, int) and not isinstance(current, bool):
+        number = int(round(number))
+    try:
+        setattr(owner, name, number)
+    except TraitError as exc:
+        notice.show(f"{label}: {exc}")
+        return False
+    taken = getattr(owner, name)
+    if taken != number:
+        notice.show(f"{label}: {number:g} is out of range; clamped to {taken:g}.")
+    else:
+        notice.clear()
+    return True
+
+
+# --- scheduling ----------------------------------------------------------------------------------
+
+
+class _Done:
+    def cancel(self) -> None:
+        pass
+
+
+def call_later(delay_s: float, fn: Callable[[], None]) -> Any:
+    """Run ``fn`` after ``delay_s`` on the running event loop (a Jupyter kernel has one); without
+    a running loop (plain Python, tests, benchmarks) run it now. Returns a handle with
+    ``cancel()``."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        fn()
+        return _Done()
+    return loop.call_later(delay_s, fn)
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def figure_layout(**overrides: Any) -> dict[str, Any]:
+    """A plotly layout that reads on light and dark themes (transparent, mid-grey, thin grid)."""
+    axis = {
+        "gridcolor": COLORS["grid"],
+        "zerolinecolor": COLORS["grid"],
+        "linecolor": COLORS["grid"],
+        "color": COLORS["text"],
+    }
+    layout: dict[str, Any] = {
+        "template": "none",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": COLORS["text"], "size": 12},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": 360,
+        "legend": {"orientation": "h", "y": -0.22, "bgcolor": "rgba(0,0,0,0)"},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+    }
+    for key, value in overrides.items():
+        if key in ("xaxis", "yaxis") and isinstance(value, dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
+
+
+# --- the API key field ---------------------------------------------------------------------------
+
+
+class KeyField:
+    """Where a reader gives an API key without it ever living in widget state.
+
+    ``OPENROUTER_API_KEY`` wins when set. Otherwise a password box: the moment a value arrives
+    from the browser it is moved into a :class:`~orwidgets._secret.SecretKey` in Python memory and
+    the box is emptied again, so neither the synced trait nor a saved notebook keeps it.
+    """
+
+    def __init__(self, env_name: str = "OPENROUTER_API_KEY",
+                 on_change: Callable[[], None] | None = None) -> None:
+        self._env_name = env_name
+        self._key: SecretKey | None = key_from_env(env_name)
+        self.from_env = self._key is not None
+        self._on_change = on_change
+        self.box = W.Password(
+            value="",
+            placeholder="paste your key (kept in memory only)",
+            description="API key",
+            layout=W.Layout(width="360px"),
+        )
+        self.box.add_class("orw-key-input")
+        self.status = W.HTML()
+        self.status.add_class("orw-key-status")
+        self.box.observe(self._take, names="value")
+        self._show()
+        self.widget = W.HBox([self.box, self.status]) if not self.from_env else self.status
+
+    @property
+    def key(self) -> SecretKey | None:
+        """The key typed or given, else ``OPENROUTER_API_KEY`` if it was set since."""
+        return self._key if self._key is not None else key_from_env(self._env_name)
+
+    def set_key(self, key: SecretKey | str) -> None:
+        """Give a key from Python (it never touches the password box)."""
+        self._key = key if isinstance(key, SecretKey) else SecretKey(key)
+        self._show()
+
+    def clear(self) -> None:
+        if not self.from_env:
+            self._key = None
+            self._show()
+
+    def _take(self, change: dict[str, Any]) -> None:
+        value = change["new"]
+        if not value:
+            return
+        # Clear the synced value first: even if SecretKey refuses it, it must not stay there.
+        self.box.value = ""
+        try:
+            self._key = SecretKey(value)
+        except ValueError as exc:
+            self._key = None
+            self.status.value = f'<span style="color:{CSS["error"]}">{esc(exc)}</span>'
+            return
+        self._show()
+        if self._on_change is not None:
+            self._on_change()
+
+    def _show(self) -> None:
+        if self._key is None:
+            self.status.value = f'<span style="color:{CSS["muted"]}">no key given</span>'
+        else:
+            where = "from OPENROUTER_API_KEY" if self.from_env else "in memory"
+            self.status.value = (
+                f'<span style="color:{CSS["muted"]}">key {esc(self._key.masked)} ({where})</span>'
+            )

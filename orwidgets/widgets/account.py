@@ -1,0 +1,440 @@
+"""The account panel: what ``GET /api/v1/key`` and ``GET /api/v1/credits`` say about an account.
+
+Works against the in-kernel emulator (default, no key needed: pick a demo account) and against the
+real API with the reader's own key. The key never enters a synced trait, a repr or a message: it
+comes from ``OPENROUTER_API_KEY`` or from a password box that is emptied the moment it is read
+(see :class:`~orwidgets.widgets._common.KeyField`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as W
+from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Unicode, link
+
+from .._secret import SecretKey
+from ..engine import day_reset_ms
+from ..policy import daily_free_quota, get_policy
+from ._common import (
+    CSS,
+    KeyField,
+    Notice,
+    esc,
+    fmt_clock,
+    fmt_duration,
+    fmt_usd,
+    guarded,
+    policy_caption,
+    policy_picker,
+)
+from ._model import AccountModel, PolicyId
+
+__all__ = ["AccountReading", "read_account", "AccountStatus", "AccountPanel", "TARGETS"]
+
+#: Where the panel can read from.
+TARGETS = {"emulator": "in-kernel emulator", "openrouter": "OpenRouter API", "custom": "custom URL"}
+
+_FORBIDDEN_NOTE = (
+    "GET /api/v1/credits answered 403: under the current docs only management keys may read "
+    "credits, so this key cannot see the balance or the credits purchased. Use a management key, "
+    "or read them at Settings > Credits on openrouter.ai. The rest of the panel comes from "
+    "GET /api/v1/key."
+)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass
+class AccountReading:
+    """What two calls told us. ``None`` means "not reported" (older API shape, or not allowed)."""
+
+    ok: bool = False
+    message: str = ""
+    key_label: str | None = None
+    is_management: bool | None = None
+    is_free_tier: bool | None = None
+    usage_usd: float | None = None
+    free_used: int | None = None
+    free_limit: int | None = None
+    free_remaining: int | None = None
+    rate_limit: str | None = None
+    credits_status: str = "not read"  # "ok", "forbidden", "error", "not read"
+    credits_message: str = ""
+    purchased_usd: float | None = None
+    balance_usd: float | None = None
+    now: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seconds_to_reset(self) -> float:
+        """Until the next 00:00 UTC, when the free daily counter resets."""
+        return day_reset_ms(self.now) / 1000 - self.now
+
+
+def _explain_failure(what: str, result: Any) -> str:
+    status = getattr(result, "status", None)
+    message = getattr(result, "message", None) or ""
+    if status is None:
+        return f"{what}: no answer ({message or 'network error'})."
+    if status == 401:
+        return f"{what}: 401, the key was not accepted ({message})."
+    return f"{what}: HTTP {status} ({message})."
+
+
+def read_account(client: Any, now: float) -> AccountReading:
+    """Call ``client.get_key()`` and ``client.get_credits()`` and parse both.
+
+    ``client`` is anything with those two methods returning results with ``.status``, ``.body``
+    and ``.message`` (an :class:`orwidgets.client.OpenRouterClient`, or a fake in tests). Never
+    raises for an HTTP or network failure: those become ``ok=False`` and a message.
+    """
+    reading = AccountReading(now=now)
+    key = client.get_key()
+    if getattr(key, "status", None) != 200 or not isinstance(getattr(key, "body", None), dict):
+        reading.message = _explain_failure("GET /api/v1/key", key)
+        return reading
+    data = key.body.get("data") or {}
+    reading.ok = True
+    reading.key_label = data.get("label") if isinstance(data.get("label"), str) else None
+    reading.is_management = data.get("is_management_key") if isinstance(
+        data.get("is_management_key"), bool) else None
+    reading.is_free_tier = data.get("is_free_tier") if isinstance(
+        data.get("is_free_tier"), bool) else None
+    reading.usage_usd = _num(data.get("usage"))
+    free = data.get("free_model_daily_requests")
+    if isinstance(free, dict):
+        reading.free_used = _int(free.get("used"))
+        reading.free_limit = _int(free.get("limit"))
+        reading.free_remaining = _int(free.get("remaining"))
+    else:
+        reading.notes.append("GET /key does not report today's free requests in this API "
+                             "version (the field arrived in 2026).")
+    rate = data.get("rate_limit")
+    if isinstance(rate, dict) and rate.get("requests") not in (None, -1):
+        reading.rate_limit = f"{rate.get('requests')} requests per {rate.get('interval')}"
+
+    credits = client.get_credits()
+    status = getattr(credits, "status", None)
+    body = getattr(credits, "body", None)
+    if status == 200 and isinstance(body, dict) and isinstance(body.get("data"), dict):
+        total = _num(body["data"].get("total_credits"))
+        used = _num(body["data"].get("total_usage"))
+        reading.credits_status = "ok"
+        reading.purchased_usd = total
+        if total is not None and used is not None:
+            reading.balance_usd = total - used
+    elif status == 403:
+        reading.credits_status = "forbidden"
+        reading.credits_message = _FORBIDDEN_NOTE
+    else:
+        reading.credits_status = "error"
+        reading.credits_message = _explain_failure("GET /api/v1/credits", credits)
+    reading.message = "read"
+    return reading
+
+
+class AccountStatus(HasTraits):
+    """The last reading as traits (no widgets), so other views can observe it."""
+
+    connected = Bool(False, help="Whether the last refresh read GET /key")
+    message = Unicode("not read yet", help="Outcome of the last refresh")
+    reading = Instance(AccountReading, allow_none=True, help="The last reading")
+    revision = Int(0, help="Bumped after every refresh")
+
+
+class AccountPanel(W.VBox):
+    """Balance, purchases, tier, today's free requests and the reset, read from an account.
+
+    Parameters
+    ----------
+    account : AccountModel, optional
+        The shared account; a successful read writes balance, purchases and today's free count
+        into it, so the other views follow the real (or emulated) account.
+    target : {"emulator", "openrouter", "custom"}
+        Default ``"emulator"`` (started on the first refresh, never at construction).
+    base_url : str, optional
+        For ``"custom"`` (e.g. another emulator's ``api_base``).
+    demo_account : str
+        Which emulator demo account to read (``"free"``, ``"topped_up"``, ``"five"``,
+        ``"negative"``, ``"management"``).
+    api_key : SecretKey or str, optional
+        A key for ``"openrouter"``/``"custom"`` (otherwise ``OPENROUTER_API_KEY`` or the password
+        box). Kept in memory only.
+    client_factory : callable, optional
+        ``client_factory(base_url, api_key) -> client`` with ``get_key()``/``get_credits()``;
+        default :class:`orwidgets.client.OpenRouterClient`.
+    emulator_factory : callable, optional
+        Returns a running emulator handle (``api_base``, ``keys``, ``emulator``); default
+        :func:`orwidgets.emulator.start`.
+    clock : callable, optional
+        Unix seconds for the reset countdown; default the emulator's clock for the emulator target,
+        else :func:`time.time`.
+    """
+
+    policy = PolicyId(help="Policy version id (linked to the account)")
+    target = Enum(list(TARGETS), "emulator", help="Where to read the account from")
+    balance_usd = Float(None, allow_none=True, help="Derived: balance from GET /credits")
+    purchased_usd = Float(None, allow_none=True, help="Derived: total_credits from GET /credits")
+    free_used = Int(None, allow_none=True, help="Derived: free requests used today")
+    free_remaining = Int(None, allow_none=True, help="Derived: free requests left today")
+
+    def __init__(self, account: AccountModel | None = None, *, target: str = "emulator",
+                 base_url: str | None = None, demo_account: str = "topped_up",
+                 api_key: SecretKey | str | None = None,
+                 client_factory: Callable[[str, SecretKey | None], Any] | None = None,
+                 emulator_factory: Callable[[], Any] | None = None,
+                 clock: Callable[[], float] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.account = account if account is not None else AccountModel()
+        self.status = AccountStatus()
+        self._client_factory = client_factory
+        self._emulator_factory = emulator_factory
+        self._clock = clock
+        self._handle: Any = None
+        self._notice = Notice()
+        self._key = KeyField(on_change=None)
+        if api_key is not None:
+            self._key.set_key(api_key)
+        style = {"description_width": "initial"}
+        self._picker = policy_picker(self.account.policy)
+        self._caption = W.HTML()
+        self._target = W.Dropdown(options=[(v, k) for k, v in TARGETS.items()], value=target,
+                                  description="read from", style=style)
+        self._target.add_class("orw-account-target")
+        names = self._demo_names()
+        self._demo = W.Dropdown(options=names or ["(emulator unavailable)"],
+                                value=demo_account if demo_account in names else
+                                (names[0] if names else "(emulator unavailable)"),
+                                description="demo account", style=style)
+        self._demo.add_class("orw-demo-account")
+        self._url = W.Text(value=base_url or "", placeholder="http://127.0.0.1:8000/api/v1",
+                           description="API base", style=style, layout=W.Layout(width="360px"))
+        self._refresh = W.Button(description="Read account", icon="refresh",
+                                 button_style="primary")
+        self._refresh.add_class("orw-account-refresh")
+        self._readout = W.HTML()
+        self._readout.add_class("orw-account-readout")
+        self._where = W.HBox()
+        self.children = [self._picker, self._caption, W.HBox([self._target, self._refresh]),
+                         self._where, self._readout, self._notice.widget]
+        self.add_class("orw-account-panel")
+
+        link((self.account, "policy"), (self, "policy"))
+        link((self.account, "policy"), (self._picker, "value"))
+        link((self._target, "value"), (self, "target"))
+        guard = guarded(self._notice)
+        self._refresh.on_click(guard(lambda _b: self.refresh()))
+        self.observe(guard(self._layout_target), names="target")
+        self.account.observe(guard(self._render), names=["policy", "balance_usd",
+                                                         "purchased_usd"])
+        self._layout_target()
+        self._render()
+
+    def __repr__(self) -> str:
+        key = self._key.key
+        return (f"AccountPanel(target={self.target!r}, policy={self.policy!r}, "
+                f"key={key.masked if key is not None else None!r}, "
+                f"balance_usd={self.balance_usd!r}, purchased_usd={self.purchased_usd!r}, "
+                f"connected={self.status.connected!r})")
+
+    # -- where to read -------------------------------------------------------------------------
+
+    @staticmethod
+    def _demo_names() -> list[str]:
+        try:
+            from ..emulator import DEMO_ACCOUNTS
+        except Exception:  # noqa: BLE001 - the emulator is optional for this panel
+            return []
+        return [demo.name for demo in DEMO_ACCOUNTS]
+
+    def _layout_target(self, change: Any = None) -> None:
+        if self.target == "emulator":
+            self._where.children = [self._demo]
+        elif self.target == "openrouter":
+            self._where.children = [self._key.widget]
+        else:
+            self._where.children = [self._url, self._key.widget]
+
+    def _emulator(self) -> Any:
+        if self._handle is None:
+            if self._emulator_factory is not None:
+                self._handle = self._emulator_factory()
+            else:
+                from ..emulator import start
+
+                self._handle = start()
+        return self._handle
+
+    def _connection(self) -> tuple[str, SecretKey | None, Callable[[], float]]:
+        """Base URL, key and clock for the current target."""
+        if self.target == "emulator":
+            handle = self._emulator()
+            name = self._demo.value
+            if name not in handle.keys:
+                raise ValueError(f"demo account: {name!r} is not one of {', '.join(handle.keys)}")
+            clock = self._clock or getattr(getattr(handle.emulator, "clock", None), "now",
+                                           time.time)
+            return handle.api_base, SecretKey(handle.keys[name]), clock
+        if self.target == "openrouter":
+            from ..client import OPENROUTER_API_BASE
+
+            return OPENROUTER_API_BASE, self._key.key, self._clock or time.time
+        url = self._url.value.strip()
+        if not url:
+            raise ValueError("API base: type the base URL of an OpenRouter-compatible API")
+        return url, self._key.key, self._clock or time.time
+
+    def _make_client(self, base_url: str, key: SecretKey | None) -> Any:
+        if self._client_factory is not None:
+            return self._client_factory(base_url, key)
+        from ..client import OpenRouterClient
+
+        return OpenRouterClient(base_url, key, timeout=15.0)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def refresh(self) -> AccountReading | None:
+        """Read the account now (what the button does). Returns the reading, or ``None`` when no
+        call could be made (no key, bad URL); the reason is shown in the panel."""
+        try:
+            base_url, key, clock = self._connection()
+        except ValueError as exc:
+            self._notice.show(str(exc))
+            return None
+        if key is None:
+            self._notice.show("No API key: set OPENROUTER_API_KEY or paste a key in the box "
+                              "(it stays in Python memory).")
+            return None
+        self._notice.clear()
+        reading = read_account(self._make_client(base_url, key), clock())
+        if reading.ok and reading.free_used is None and self.target == "emulator":
+            self._free_from_engine(reading, key)
+        self._apply(reading)
+        return reading
+
+    def _free_from_engine(self, reading: AccountReading, key: SecretKey) -> None:
+        """Before 2026 the API did not report today's free count; the in-kernel emulator's engine
+        knows it, so the panel shows it, saying where it comes from."""
+        engine = getattr(getattr(self._handle, "emulator", None), "engine", None)
+        acct = engine.account_for_key(key.reveal()) if engine is not None else None
+        if acct is None:
+            return
+        snap = engine.snapshot(acct.account_id, reading.now)
+        reading.free_used = snap.free_used_today
+        reading.free_limit = snap.free_daily_limit
+        reading.free_remaining = snap.free_remaining_today
+        reading.notes = [
+            "Today's free requests come from the emulator's engine: GET /key of this API version "
+            "does not report them (the field arrived in 2026)."
+        ]
+
+    def _apply(self, reading: AccountReading) -> None:
+        st = self.status
+        with st.hold_trait_notifications():
+            st.reading = reading
+            st.connected = reading.ok
+            st.message = reading.message
+        if reading.ok:
+            if self.target == "emulator" and self._handle is not None:
+                # The emulator knows which rules it runs: the other views should use the same.
+                policy = getattr(getattr(self._handle.emulator, "policy", None), "id", None)
+                if policy is not None:
+                    self.account.policy = policy
+            with self.account.hold_trait_notifications():
+                if reading.purchased_usd is not None:
+                    self.account.purchased_usd = reading.purchased_usd
+                if reading.balance_usd is not None:
+                    self.account.balance_usd = reading.balance_usd
+                self.account.free_used_today = reading.free_used
+                self.account.source = self.target
+        self.balance_usd = reading.balance_usd
+        self.purchased_usd = reading.purchased_usd
+        self.free_used = reading.free_used
+        self.free_remaining = reading.free_remaining
+        st.revision += 1
+        self._render()
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _tier(self, reading: AccountReading) -> str:
+        version = get_policy(self.account.policy)
+        if reading.free_limit is not None:
+            limit = reading.free_limit
+            how = "reported by GET /key"
+        elif reading.purchased_usd is not None:
+            limit = daily_free_quota(reading.purchased_usd, version)
+            how = f"from {fmt_usd(reading.purchased_usd)} purchased under '{version.id}'"
+        else:
+            return "unknown (neither GET /key nor GET /credits reported it)"
+        high = version.free_daily_high
+        name = "top tier" if high is not None and limit == high else "base tier"
+        return f"{limit:,} free requests a day, {name} ({how})"
+
+    def _render(self, change: Any = None) -> None:
+        self._caption.value = policy_caption(self.account.policy)
+        reading = self.status.reading
+        fg, muted = CSS["fg"], CSS["muted"]
+        if reading is None:
+            self._readout.value = (
+                f'<div style="color:{muted}">Not read yet: pick where to read from and press '
+                f"<b>Read account</b>. The other tabs use balance "
+                f"{esc(fmt_usd(self.account.balance_usd))} and purchases "
+                f"{esc(fmt_usd(self.account.purchased_usd))} (set by hand).</div>")
+            return
+        if not reading.ok:
+            self._readout.value = (f'<div class="orw-account-error" style="color:{CSS["error"]}">'
+                                   f"{esc(reading.message)}</div>")
+            return
+        left = reading.free_remaining
+        used = reading.free_used
+        rows = [
+            ("key", "key", reading.key_label or "unknown"),
+            ("management", "management key", _yes_no(reading.is_management)),
+            ("balance", "balance", fmt_usd(reading.balance_usd)),
+            ("purchased", "credits purchased", fmt_usd(reading.purchased_usd)),
+            ("tier", "tier", self._tier(reading)),
+            ("free-today", "free requests today", "not reported" if used is None else
+             f"{used:,} used, {'unknown' if left is None else f'{left:,}'} left"),
+            ("reset", "daily reset", f"00:00 UTC, in {fmt_duration(reading.seconds_to_reset)} "
+                                     f"(now {fmt_clock(reading.now)} UTC)"),
+            ("free-tier", "never paid (is_free_tier)", _yes_no(reading.is_free_tier)),
+            ("usage", "usage", fmt_usd(reading.usage_usd)),
+        ]
+        if reading.rate_limit:
+            rows.append(("rate-limit", "rate_limit (legacy field)", reading.rate_limit))
+        body = "".join(
+            f'<tr><td style="color:{muted};padding-right:12px">{esc(label)}</td>'
+            f'<td style="color:{fg}" class="orw-account-{slug}">{esc(value)}</td></tr>'
+            for slug, label, value in rows)
+        notes = list(reading.notes)
+        extra = ""
+        if reading.credits_status == "forbidden":
+            extra = (f'<div class="orw-credits-forbidden" style="color:{CSS["warn"]}">'
+                     f"{esc(reading.credits_message)}</div>")
+        elif reading.credits_status == "error":
+            extra = f'<div style="color:{CSS["error"]}">{esc(reading.credits_message)}</div>'
+        acct = self.account
+        if reading.balance_usd is not None and acct.balance_usd != reading.balance_usd:
+            notes.append(f"The explorers have since moved the balance to "
+                         f"{fmt_usd(acct.balance_usd)} (what-if); press Read account to reload.")
+        if reading.purchased_usd is not None and acct.purchased_usd != reading.purchased_usd:
+            notes.append(f"The explorers have since set credits purchased to "
+                         f"{fmt_usd(acct.purchased_usd)} (what-if).")
+        notes_html = "".join(f'<div style="color:{muted}">{esc(n)}</div>' for n in notes)
+        self._readout.value = f"<table>{body}</table>{extra}{notes_html}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")

@@ -1,0 +1,356 @@
+"""Is a 10-credit top-up worth it? Free-call needs and paid usage in, a verdict and reasons out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+from traitlets import (
+    Bool,
+    Enum,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    List,
+    Unicode,
+    default,
+    dlink,
+    link,
+    observe,
+    validate,
+)
+
+from ..policy import daily_free_quota, explain_paid_rps, free_per_minute
+from ._common import CSS, Notice, esc, fmt_usd, guarded, policy_caption, policy_picker, set_number
+from ._model import AccountModel, FiniteFloat, PolicyId, topup_threshold
+from .planner import balance_threshold
+
+__all__ = ["PRESETS", "VERDICTS", "AdvisorModel", "TopUpAdvisor"]
+
+#: The article's user types. [inv] the numbers are illustrative, not from OpenRouter or the
+#: article: an agent-mode coding tool (Cursor, Cline, MCP tools) easily makes hundreds of calls a
+#: day in bursts above 20 a minute; a light user a handful; a production app runs on paid models.
+PRESETS: dict[str, dict[str, float]] = {
+    "heavy developer (agent-mode tools)": {
+        "free_calls_per_day": 400, "peak_free_per_minute": 30, "paid_usd_per_day": 0.0,
+        "needed_rps": 0.0,
+    },
+    "light user": {
+        "free_calls_per_day": 15, "peak_free_per_minute": 2, "paid_usd_per_day": 0.0,
+        "needed_rps": 0.0,
+    },
+    "production app": {
+        "free_calls_per_day": 0, "peak_free_per_minute": 0, "paid_usd_per_day": 25.0,
+        "needed_rps": 20.0,
+    },
+}
+CUSTOM = "custom"
+
+#: Possible verdicts, and whether each means "buy the credits".
+VERDICTS: dict[str, bool] = {
+    "worth it": True,
+    "worth it, but not enough alone": True,
+    "not needed": False,
+    "already topped up": False,
+    "no effect under this policy": False,
+}
+
+
+class AdvisorModel(HasTraits):
+    """The advice, from needs and the account (no widgets).
+
+    Parameters
+    ----------
+    account : AccountModel
+    preset : str
+        A key of :data:`PRESETS` or ``"custom"``; choosing one fills the needs below, editing a
+        need switches back to ``"custom"``.
+    free_calls_per_day, peak_free_per_minute : int
+        Free-model calls a day and at the busiest minute (negative clamps to 0).
+    paid_usd_per_day : float
+        Spending on paid models a day (negative clamps to 0).
+    needed_rps : float
+        Paid requests per second the app needs (0 if none).
+
+    Attributes
+    ----------
+    verdict : str
+        One of :data:`VERDICTS`; ``worth_it`` is its boolean.
+    reasons : list of str
+        The sentences behind it.
+    quota_now, quota_topped_up : int
+        Daily free quota as the account stands, and after buying the threshold.
+    days_to_spend_topup : float or None
+        Days of paid usage that spend the 10 credits anyway.
+    """
+
+    account = Instance(AccountModel, help="The account (purchases and policy)")
+    preset = Enum([*PRESETS, CUSTOM], CUSTOM, help="A user type from the article, or custom")
+    free_calls_per_day = Int(100, help="Free-model calls needed per day (>= 0)")
+    peak_free_per_minute = Int(5, help="Free-model calls in the busiest minute (>= 0)")
+    paid_usd_per_day = FiniteFloat(0.0, help="Paid-model spending per day, USD (>= 0)")
+    needed_rps = FiniteFloat(0.0, help="Paid requests per second the app needs (>= 0)")
+
+    quota_now = Int(0, help="Derived: daily free quota as the account stands")
+    quota_topped_up = Int(0, help="Derived: daily free quota after buying the threshold")
+    verdict = Unicode("", help="Derived: one of VERDICTS")
+    worth_it = Bool(False, help="Derived: whether the verdict says buy the credits")
+    reasons = List(Unicode(), help="Derived: the sentences behind the verdict")
+    days_to_spend_topup = Float(None, allow_none=True,
+                                help="Derived: days of paid usage that spend the top-up anyway")
+    revision = Int(0, help="Bumped once after every recomputation")
+
+    _NEEDS = ("free_calls_per_day", "peak_free_per_minute", "paid_usd_per_day", "needed_rps")
+
+    @default("account")
+    def _default_account(self) -> AccountModel:
+        return AccountModel()
+
+    def __init__(self, account: AccountModel | None = None, **kwargs: Any) -> None:
+        self._applying = False
+        preset = kwargs.pop("preset", None)
+        super().__init__(**({"account": account} if account is not None else {}), **kwargs)
+        if preset is not None:
+            self.preset = preset
+        self.account.observe(self._update, names=["purchased_usd", "balance_usd", "policy"])
+        self.observe(self._update, names=list(self._NEEDS))
+        self._update()
+
+    @validate("free_calls_per_day", "peak_free_per_minute")
+    def _v_count(self, p):
+        return min(10_000_000, max(0, p["value"]))
+
+    @validate("paid_usd_per_day", "needed_rps")
+    def _v_amount(self, p):
+        return min(1_000_000.0, max(0.0, p["value"]))
+
+    @observe("preset")
+    def _on_preset(self, change) -> None:
+        if change["new"] == CUSTOM:
+            return
+        self._applying = True
+        try:
+            with self.hold_trait_notifications():
+                for name, value in PRESETS[change["new"]].items():
+                    setattr(self, name, type(getattr(self, name))(value))
+        finally:
+            self._applying = False
+        self._update()
+
+    @observe(*_NEEDS)
+    def _on_need(self, change) -> None:
+        if not self._applying and self.preset != CUSTOM:
+            self.preset = CUSTOM
+
+    def _update(self, change: Any = None) -> None:
+        if self._applying:
+            return
+        acct = self.account
+        version = acct.version
+        threshold = topup_threshold(version)
+        now = daily_free_quota(acct.purchased_usd, version)
+        topped = daily_free_quota(max(acct.purchased_usd, threshold), version)
+        per_min = free_per_minute(version)
+        need, peak = self.free_calls_per_day, self.peak_free_per_minute
+        paid = self.paid_usd_per_day
+        days = threshold / paid if paid > 0 else None
+        reasons: list[str] = []
+
+        if not version.has_topup_tier:
+            verdict = "no effect under this policy"
+            reasons.append(f"Under '{version.id}' everyone gets {now:,} free calls a day: buying "
+                           "credits does not change it.")
+            if need > now:
+                reasons.append(f"You need {need:,} a day: {need - now:,} more than the quota.")
+        elif acct.purchased_usd >= threshold:
+            verdict = "already topped up"
+            reasons.append(f"This account has bought {fmt_usd(acct.purchased_usd)} of credits: "
+                           f"it already has {now:,} free calls a day, even after the balance is "
+                           "spent.")
+            if need > now:
+                reasons.append(f"You need {need:,} a day: {need - now:,} more than even the top "
+                               "tier; move the rest to paid models.")
+        elif need > topped:
+            verdict = "worth it, but not enough alone"
+            reasons.append(f"{fmt_usd(threshold)} of credits raises the day from {now:,} to "
+                           f"{topped:,} free calls, still {need - topped:,} short of your "
+                           f"{need:,}: send the rest to paid models.")
+        elif need > now:
+            verdict = "worth it"
+            reasons.append(f"You need {need:,} free calls a day; without a top-up you get "
+                           f"{now:,}, and {need - now:,} calls a day would get a per-day 429. "
+                           f"Buying {fmt_usd(threshold)} of credits once raises it to "
+                           f"{topped:,}, and the credits still pay for paid models.")
+        elif days is not None:
+            verdict = "worth it"
+            reasons.append(f"{now:,} free calls a day cover your {need:,}, but you spend "
+                           f"{fmt_usd(paid)} a day on paid models: buying those credits as one "
+                           f"{fmt_usd(threshold)} top-up also unlocks {topped:,} free calls a "
+                           "day.")
+        else:
+            verdict = "not needed"
+            reasons.append(f"{now:,} free calls a day cover your {need:,}. The website chat "
+                           "with (free) models is another option for light use.")
+
+        if peak > per_min:
+            reasons.append(f"Your busiest minute has {peak:,} free calls, above the {per_min} a "
+                           "minute limit, which no top-up raises: space the calls out (agent "
+                           "tools hit this).")
+        if days is not None and verdict != "already topped up":
+            reasons.append(f"Your paid usage spends {fmt_usd(threshold)} in "
+                           f"{days:,.1f} days anyway.")
+        if self.needed_rps > 0:
+            reasons.append(self._rps_reason(version))
+        if VERDICTS[verdict]:
+            reasons.append("Credits may expire a year after purchase and are generally not "
+                           "refundable.")
+
+        with self.hold_trait_notifications():
+            self.quota_now, self.quota_topped_up = now, topped
+            self.verdict, self.worth_it = verdict, VERDICTS[verdict]
+            self.reasons = reasons
+            self.days_to_spend_topup = days
+        self.revision += 1
+
+    def _rps_reason(self, version) -> str:
+        need = self.needed_rps
+        t = balance_threshold(need, version)
+        if t == "never" and not version.paid_rps_linked:
+            return (f"Under '{version.id}' paid models have no balance-linked platform cap: the "
+                    "balance only has to pay for the calls.")
+        if t == "never":
+            return f"{need:g} RPS is within the {version.paid_rps_min} RPS floor: any positive " \
+                   "balance gives it."
+        if t == "always":
+            return f"{need:g} RPS is above the {version.paid_rps_cap} RPS cap: no balance gives it."
+        now = explain_paid_rps(self.account.balance_usd, version)
+        return (f"For {need:g} paid RPS keep the balance above {fmt_usd(t)} at all times (now "
+                f"{fmt_usd(self.account.balance_usd)}: {now.rps} RPS). The planner tab works out "
+                "the top-up for your traffic.")
+
+
+class TopUpAdvisor(W.VBox):
+    """Should this account buy 10 credits? Presets for the article's user types.
+
+    Parameters
+    ----------
+    account : AccountModel, optional
+    preset : str, optional
+        A key of :data:`PRESETS`.
+    **needs
+        Initial :class:`AdvisorModel` needs.
+
+    Attributes
+    ----------
+    policy, purchased_usd : linked to the account.
+    verdict, worth_it : derived.
+    model : AdvisorModel
+    """
+
+    policy = PolicyId(help="Policy version id (linked to the account)")
+    purchased_usd = FiniteFloat(help="Credits purchased, USD (linked to the account)")
+    verdict = Unicode(help="Derived: the advice")
+    worth_it = Bool(help="Derived: buy the credits?")
+
+    def __init__(self, account: AccountModel | None = None, *, preset: str | None = None,
+                 **needs: Any) -> None:
+        layout_kwargs = {k: needs.pop(k) for k in ("layout",) if k in needs}
+        super().__init__(**layout_kwargs)
+        self.account = account if account is not None else AccountModel()
+        self.model = AdvisorModel(self.account, **needs)
+        if preset is not None:
+            self.model.preset = preset
+        self._notice = Notice()
+        self._syncing = False
+        m = self.model
+        style = {"description_width": "initial"}
+        self._picker = policy_picker(self.account.policy)
+        self._caption = W.HTML()
+        self._preset = W.ToggleButtons(options=[*PRESETS, CUSTOM], value=m.preset,
+                                       description="I am a", style=style)
+        self._preset.add_class("orw-advisor-preset")
+        self._free = W.IntText(value=m.free_calls_per_day, description="free calls a day",
+                               style=style, layout=W.Layout(width="200px"))
+        self._peak = W.IntText(value=m.peak_free_per_minute, description="in the busiest minute",
+                               style=style, layout=W.Layout(width="220px"))
+        self._paid = W.FloatText(value=m.paid_usd_per_day, description="paid spend $ a day",
+                                 style=style, layout=W.Layout(width="210px"))
+        self._rps = W.FloatText(value=m.needed_rps, description="needed paid RPS", style=style,
+                                layout=W.Layout(width="200px"))
+        self._purchased = W.FloatText(value=self.account.purchased_usd,
+                                      description="credits purchased so far $", style=style,
+                                      layout=W.Layout(width="270px"))
+        self._readout = W.HTML()
+        self._readout.add_class("orw-advisor-readout")
+        self.children = [
+            self._picker, self._caption, self._preset,
+            W.HBox([self._free, self._peak]),
+            W.HBox([self._paid, self._rps, self._purchased]),
+            self._readout, self._notice.widget,
+        ]
+        self.add_class("orw-advisor")
+
+        link((self.account, "policy"), (self, "policy"))
+        link((self.account, "purchased_usd"), (self, "purchased_usd"))
+        dlink((m, "verdict"), (self, "verdict"))
+        dlink((m, "worth_it"), (self, "worth_it"))
+        link((self.account, "policy"), (self._picker, "value"))
+
+        guard = guarded(self._notice)
+        for widget, owner, name, label in (
+            (self._free, m, "free_calls_per_day", "free calls a day"),
+            (self._peak, m, "peak_free_per_minute", "busiest minute"),
+            (self._paid, m, "paid_usd_per_day", "paid spend"),
+            (self._rps, m, "needed_rps", "needed RPS"),
+            (self._purchased, self.account, "purchased_usd", "credits purchased"),
+        ):
+            widget.observe(guard(self._number_handler(owner, name, label)), names="value")
+        self._preset.observe(guard(self._on_preset), names="value")
+        m.observe(guard(self._render), names="revision")
+        m.observe(guard(lambda _c: self._echo()), names="preset")
+        self._render()
+
+    def __repr__(self) -> str:
+        return (f"TopUpAdvisor(policy={self.policy!r}, preset={self.model.preset!r}, "
+                f"verdict={self.verdict!r})")
+
+    def _number_handler(self, owner: Any, name: str, label: str):
+        def handler(change: dict[str, Any]) -> None:
+            if not self._syncing:
+                set_number(owner, name, change["new"], self._notice, label)
+                self._echo()
+        return handler
+
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self.model.preset = change["new"]
+
+    def _echo(self) -> None:
+        m = self.model
+        self._syncing = True
+        try:
+            self._preset.value = m.preset
+            self._free.value = m.free_calls_per_day
+            self._peak.value = m.peak_free_per_minute
+            self._paid.value = m.paid_usd_per_day
+            self._rps.value = m.needed_rps
+            self._purchased.value = self.account.purchased_usd
+        finally:
+            self._syncing = False
+
+    def _render(self, change: Any = None) -> None:
+        m = self.model
+        self._echo()
+        self._caption.value = policy_caption(self.account.policy)
+        color = CSS["ok"] if m.worth_it else CSS["accent"]
+        threshold = topup_threshold(self.account.version)
+        items = "".join(f"<li>{esc(r)}</li>" for r in m.reasons)
+        self._readout.value = (
+            f'<div style="color:{CSS["fg"]}">A {threshold:g}-credit top-up: '
+            f'<b><span class="orw-verdict" style="color:{color};font-size:1.25em">'
+            f"{esc(m.verdict)}</span></b> <span style=\"color:{CSS['muted']}\">(free calls a day: "
+            f'<span class="orw-quota-now">{m.quota_now:,}</span> now, '
+            f'<span class="orw-quota-topped">{m.quota_topped_up:,}</span> topped up)</span></div>'
+            f'<ul style="color:{CSS["fg"]};margin:4px 0">{items}</ul>'
+        )

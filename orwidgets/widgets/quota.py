@@ -1,0 +1,422 @@
+"""Top-up to daily free quota: the toggle, the purchases field, the versions, and "my pace"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import ipywidgets as W
+from traitlets import (
+    Bool,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    TraitError,
+    Unicode,
+    default,
+    dlink,
+    link,
+    validate,
+)
+
+from ..engine import SECONDS_PER_DAY
+from ..policy import POLICIES, TOPUP_THRESHOLD_USD, daily_free_quota, free_per_minute
+from ._common import (
+    COLORS,
+    CSS,
+    Notice,
+    esc,
+    figure_layout,
+    fmt_clock,
+    fmt_count,
+    fmt_duration,
+    fmt_usd,
+    guarded,
+    policy_caption,
+    policy_picker,
+    set_number,
+)
+from ._model import AccountModel, FiniteFloat, PolicyId, topup_threshold
+
+__all__ = ["FreeQuotaModel", "FreeQuotaExplorer", "parse_hhmm", "TOPPED_UP_LABEL"]
+
+#: Legend of the topped-up bars (the threshold comes from the policy).
+TOPPED_UP_LABEL = f"topped up ({TOPUP_THRESHOLD_USD:g}+ credits purchased)"
+
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_hhmm(text: str) -> int:
+    """``"09:30"`` -> seconds after 00:00; ``ValueError`` naming the field otherwise."""
+    match = _HHMM.match(str(text))
+    if not match:
+        raise ValueError(f"start time: expected HH:MM (24-hour, UTC), got {text!r}")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"start time: {text!r} is not a time of day (00:00 to 23:59)")
+    return hours * 3600 + minutes * 60
+
+
+class FreeQuotaModel(HasTraits):
+    """Daily free-model quota for the account, and how long it lasts at a steady pace.
+
+    Parameters
+    ----------
+    account : AccountModel
+    calls_per_hour : float
+        Steady pace of free-model calls (attempts: rejected ones count too). Negative clamps to 0.
+    start_utc : str
+        When the day's calls begin, ``HH:MM`` UTC (a bad string raises ``TraitError``).
+
+    Attributes
+    ----------
+    daily_quota : int
+        By the rule OpenRouter applies: credits *purchased* (``daily_free_quota``).
+    quota_by_balance : int
+        By the article's wording ("a balance of $10"): the same function fed the balance.
+    rule_differs : bool
+        The two readings disagree for this account.
+    per_minute : int
+        Free-model requests per minute.
+    exhausted_at_s : float or None
+        Seconds after 00:00 UTC when the quota runs out at this pace; ``None`` when it lasts
+        until the 00:00 UTC reset.
+    """
+
+    account = Instance(AccountModel, help="The account whose purchases set the tier")
+    calls_per_hour = FiniteFloat(10.0, help="Steady pace of free-model calls per hour (>= 0)")
+    start_utc = Unicode("09:00", help="Time the calls start, HH:MM UTC")
+    daily_quota = Int(0, help="Derived: free-model requests per UTC day (purchase rule)")
+    quota_by_balance = Int(0, help="Derived: the quota if the rule tested the balance (article)")
+    rule_differs = Bool(False, help="Derived: the purchase and balance readings disagree")
+    per_minute = Int(0, help="Derived: free-model requests per clock minute")
+    pace_per_minute = Float(0.0, help="Derived: calls_per_hour / 60")
+    over_per_minute = Bool(False, help="Derived: the pace exceeds the per-minute limit")
+    lasts_s = Float(None, allow_none=True, help="Derived: seconds the quota lasts (None: all day)")
+    exhausted_at_s = Float(None, allow_none=True,
+                           help="Derived: seconds after 00:00 UTC the quota runs out (None: never)")
+    free_left_today = Int(None, allow_none=True,
+                          help="Derived: quota minus free_used_today, when the account knows it")
+
+    @default("account")
+    def _default_account(self) -> AccountModel:
+        return AccountModel()
+
+    def __init__(self, account: AccountModel | None = None, **kwargs: Any) -> None:
+        super().__init__(**({"account": account} if account is not None else {}), **kwargs)
+        self.account.observe(self._update, names=["purchased_usd", "balance_usd", "policy",
+                                                  "free_used_today"])
+        self.observe(self._update, names=["calls_per_hour", "start_utc"])
+        self._update()
+
+    @validate("calls_per_hour")
+    def _clamp_pace(self, proposal):
+        return max(0.0, proposal["value"])
+
+    @validate("start_utc")
+    def _check_start(self, proposal):
+        try:
+            return fmt_clock(parse_hhmm(proposal["value"]))
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
+
+    @property
+    def start_s(self) -> int:
+        return parse_hhmm(self.start_utc)
+
+    def _update(self, change: Any = None) -> None:
+        acct = self.account
+        version = acct.version
+        quota = daily_free_quota(acct.purchased_usd, version)
+        by_balance = daily_free_quota(max(0.0, acct.balance_usd), version)
+        per_min = free_per_minute(version)
+        pace = self.calls_per_hour
+        # Rejected attempts count toward the day ([doc]), so the day fills at the attempted pace
+        # even when the per-minute limit turns some of them away.
+        lasts = quota / pace * 3600 if pace > 0 else None
+        start = self.start_s
+        exhausted = None
+        if lasts is not None and start + lasts < SECONDS_PER_DAY:
+            exhausted = start + lasts
+        used = acct.free_used_today
+        with self.hold_trait_notifications():
+            self.daily_quota = quota
+            self.quota_by_balance = by_balance
+            self.rule_differs = quota != by_balance
+            self.per_minute = per_min
+            self.pace_per_minute = pace / 60
+            self.over_per_minute = pace / 60 > per_min
+            self.lasts_s = lasts
+            self.exhausted_at_s = exhausted
+            self.free_left_today = None if used is None else max(0, quota - used)
+
+    @property
+    def exhausted_at(self) -> str | None:
+        """``HH:MM`` UTC, or ``None`` when the quota lasts until the reset."""
+        return None if self.exhausted_at_s is None else fmt_clock(self.exhausted_at_s)
+
+
+class FreeQuotaExplorer(W.VBox):
+    """Explore the daily free-model quota: top-up toggle, purchases, versions and pace.
+
+    Parameters
+    ----------
+    account : AccountModel, optional
+        Shared account (a new one if omitted).
+    policy, purchased_usd, topped_up, calls_per_hour : optional
+        Initial values.
+
+    Attributes
+    ----------
+    policy, purchased_usd, topped_up : linked to the account.
+    calls_per_hour, start_utc : linked to the model.
+    daily_quota : derived.
+    model : FreeQuotaModel
+    figure : plotly.graph_objects.FigureWidget
+        Bars ``"not topped up"`` and ``"topped up"`` per version, marker ``"your quota"``.
+    """
+
+    policy = PolicyId(help="Policy version id (linked to the account)")
+    purchased_usd = FiniteFloat(help="Credits purchased all-time, USD (linked to the account)")
+    topped_up = Bool(help="10+ credits purchased (linked to the account)")
+    calls_per_hour = FiniteFloat(help="Your pace of free-model calls per hour")
+    start_utc = Unicode(help="When your calls start, HH:MM UTC")
+    daily_quota = Int(help="Derived: free-model requests per UTC day")
+
+    def __init__(self, account: AccountModel | None = None, *, policy: str | None = None,
+                 purchased_usd: float | None = None, topped_up: bool | None = None,
+                 calls_per_hour: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.account = account if account is not None else AccountModel()
+        if policy is not None:
+            self.account.policy = policy
+        if purchased_usd is not None:
+            self.account.purchased_usd = purchased_usd
+        if topped_up is not None:
+            self.account.topped_up = topped_up
+        self.model = FreeQuotaModel(self.account)
+        if calls_per_hour is not None:
+            self.model.calls_per_hour = calls_per_hour
+        self._notice = Notice()
+        self._syncing = False
+
+        self._picker = policy_picker(self.account.policy)
+        self._caption = W.HTML()
+        self._toggle = W.ToggleButton(
+            value=self.account.topped_up,
+            description=f"topped up {TOPUP_THRESHOLD_USD:g}+ credits",
+            tooltip=f"Have {TOPUP_THRESHOLD_USD:g} or more credits been purchased on this "
+                    "account (ever)?",
+            icon="check", layout=W.Layout(width="210px"),
+        )
+        self._toggle.add_class("orw-topup-toggle")
+        self._purchased = W.FloatText(value=self.account.purchased_usd,
+                                      description="credits purchased $", step=1.0,
+                                      style={"description_width": "initial"},
+                                      layout=W.Layout(width="240px"))
+        self._purchased.add_class("orw-purchased-input")
+        self._balance = W.FloatText(value=self.account.balance_usd, description="balance now $",
+                                    step=1.0, style={"description_width": "initial"},
+                                    layout=W.Layout(width="200px"))
+        self._balance.add_class("orw-quota-balance-input")
+        self._readout = W.HTML()
+        self._readout.add_class("orw-quota-readout")
+        self._pace = W.FloatText(value=self.model.calls_per_hour, description="my calls per hour",
+                                 step=1.0, style={"description_width": "initial"},
+                                 layout=W.Layout(width="220px"))
+        self._pace.add_class("orw-pace-input")
+        self._start = W.Text(value=self.model.start_utc, description="starting at (UTC)",
+                             style={"description_width": "initial"},
+                             layout=W.Layout(width="200px"))
+        self._start.add_class("orw-start-input")
+        self._pace_readout = W.HTML()
+        self._pace_readout.add_class("orw-pace-readout")
+        self.figure = self._make_figure()
+
+        self.children = [
+            self._picker,
+            self._caption,
+            W.HBox([self._toggle, self._purchased, self._balance]),
+            self._readout,
+            W.HBox([self._pace, self._start]),
+            self._pace_readout,
+            self._notice.widget,
+            self.figure,
+        ]
+        self.add_class("orw-quota-explorer")
+
+        link((self.account, "policy"), (self, "policy"))
+        link((self.account, "purchased_usd"), (self, "purchased_usd"))
+        link((self.account, "topped_up"), (self, "topped_up"))
+        link((self.model, "calls_per_hour"), (self, "calls_per_hour"))
+        link((self.model, "start_utc"), (self, "start_utc"))
+        dlink((self.model, "daily_quota"), (self, "daily_quota"))
+        link((self.account, "policy"), (self._picker, "value"))
+
+        guard = guarded(self._notice)
+        self._toggle.observe(guard(self._on_toggle), names="value")
+        self._purchased.observe(guard(self._on_purchased), names="value")
+        self._balance.observe(guard(self._on_balance), names="value")
+        self._pace.observe(guard(self._on_pace), names="value")
+        self._start.observe(guard(self._on_start), names="value")
+        self.account.observe(guard(self._render), names=["purchased_usd", "balance_usd",
+                                                         "policy", "free_used_today"])
+        self.model.observe(guard(self._render_pace), names=["calls_per_hour", "start_utc"])
+        self._render()
+
+    def __repr__(self) -> str:
+        return (
+            f"FreeQuotaExplorer(policy={self.policy!r}, purchased_usd={self.purchased_usd!r}, "
+            f"topped_up={self.topped_up!r}, daily_quota={self.daily_quota!r})"
+        )
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def _on_toggle(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self.account.topped_up = bool(change["new"])
+
+    def _on_purchased(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        set_number(self.account, "purchased_usd", change["new"], self._notice, "credits purchased")
+        self._echo()
+
+    def _on_balance(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        set_number(self.account, "balance_usd", change["new"], self._notice, "balance")
+        self._echo()
+
+    def _on_pace(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        set_number(self.model, "calls_per_hour", change["new"], self._notice, "calls per hour")
+        self._echo()
+
+    def _on_start(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        try:
+            self.model.start_utc = change["new"]
+        except TraitError as exc:
+            self._notice.show(f"{exc}; kept {self.model.start_utc}.")
+        else:
+            self._notice.clear()
+
+    def _echo(self) -> None:
+        self._syncing = True
+        try:
+            self._toggle.value = self.account.topped_up
+            self._purchased.value = self.account.purchased_usd
+            self._balance.value = self.account.balance_usd
+            self._pace.value = self.model.calls_per_hour
+        finally:
+            self._syncing = False
+
+    # -- outputs -------------------------------------------------------------------------------
+
+    def _render(self, change: Any = None) -> None:
+        self._echo()
+        acct, m = self.account, self.model
+        version = acct.version
+        self._caption.value = policy_caption(version)
+        threshold = topup_threshold(version)
+        lines = [
+            f'<div style="color:{CSS["fg"]};font-size:1.05em">Daily free-model quota: '
+            f'<b><span class="orw-daily-quota" style="color:{CSS["accent"]};font-size:1.3em">'
+            f"{m.daily_quota:,}</span></b> requests per UTC day, and "
+            f'<b><span class="orw-per-minute">{m.per_minute}</span></b> per minute.</div>'
+        ]
+        muted = f'<div style="color:{CSS["muted"]}">'
+        if not version.has_topup_tier:
+            lines.append(f"{muted}Under '{esc(version.id)}' everyone gets the same daily quota: "
+                         "buying credits does not change it.</div>")
+        else:
+            lines.append(
+                f"{muted}Rule: {fmt_usd(threshold)} or more in credits <i>purchased</i> (all-time) "
+                f"unlocks {version.free_daily_high:,}; below that, {version.free_daily_low:,}. "
+                f"This account: {fmt_usd(acct.purchased_usd)} purchased, balance "
+                f"{fmt_usd(acct.balance_usd)}.</div>"
+            )
+            if not m.rule_differs:
+                lines.append(
+                    f"{muted}The article words the rule as a balance of {fmt_usd(threshold)}: "
+                    "here both readings agree; lower the balance below the purchases to see "
+                    "where they part.</div>"
+                )
+            else:
+                lines.append(
+                    f'<div class="orw-rule-differs" style="color:{CSS["warn"]}">The article says '
+                    f'"a balance of {fmt_usd(threshold)}": read that way this account would get '
+                    f"{m.quota_by_balance:,} a day, not {m.daily_quota:,}. OpenRouter tests "
+                    "credits "
+                    "purchased, so spending the balance does not lose the tier.</div>"
+                )
+        if m.free_left_today is not None:
+            lines.append(f"{muted}Used today: {acct.free_used_today:,}; left: "
+                         f"{m.free_left_today:,} (from GET /api/v1/key).</div>")
+        self._readout.value = "".join(lines)
+        self._render_pace()
+        self._move_marker()
+
+    def _render_pace(self, change: Any = None) -> None:
+        m = self.model
+        muted = CSS["muted"]
+        if m.calls_per_hour <= 0:
+            text = "At 0 calls an hour the quota lasts all day."
+        elif m.exhausted_at is None:
+            text = (f"At {fmt_count(m.calls_per_hour)} calls an hour from {m.start_utc} UTC, the "
+                    f"{m.daily_quota:,} calls last until the reset at 00:00 UTC.")
+        else:
+            text = (f"At {fmt_count(m.calls_per_hour)} calls an hour from {m.start_utc} UTC, the "
+                    f"{m.daily_quota:,} calls run out after {fmt_duration(m.lasts_s)}, at "
+                    f"{m.exhausted_at} UTC; then every call gets a 429 until the reset at "
+                    "00:00 UTC.")
+        parts = [f'<div class="orw-pace-text" style="color:{CSS["fg"]}">{esc(text)}</div>']
+        if m.over_per_minute:
+            parts.append(
+                f'<div style="color:{CSS["warn"]}">{fmt_count(round(m.pace_per_minute, 2))} a '
+                f"minute is above the {m.per_minute} per minute limit: some calls get a per-minute "
+                "429, and rejected attempts still count toward the day.</div>"
+            )
+        else:
+            parts.append(f'<div style="color:{muted}">Rejected attempts count toward the day too: '
+                         "retrying a per-day 429 only uses up more.</div>")
+        self._pace_readout.value = "".join(parts)
+
+    def _make_figure(self) -> Any:
+        import plotly.graph_objects as go
+
+        ids = list(POLICIES)
+        low, high = [], []
+        for pid in ids:
+            version = POLICIES[pid]
+            threshold = topup_threshold(version)
+            low.append(daily_free_quota(0.0, version))
+            high.append(daily_free_quota(threshold, version))
+        fig = go.FigureWidget(
+            layout=figure_layout(
+                title={"text": "Free-model requests per UTC day, by policy version", "x": 0.02},
+                barmode="group",
+                xaxis={"title": {"text": "policy version"}, "type": "category"},
+                yaxis={"title": {"text": "requests per day"}, "rangemode": "tozero"},
+                height=320,
+            )
+        )
+        fig.add_bar(name="not topped up", x=ids, y=low, marker_color=COLORS["low"],
+                    text=[f"{v:,}" for v in low], textposition="outside", offsetgroup="0")
+        fig.add_bar(name=TOPPED_UP_LABEL, x=ids, y=high,
+                    marker_color=COLORS["high"], text=[f"{v:,}" for v in high],
+                    textposition="outside", offsetgroup="1")
+        fig.add_scatter(name="your quota", mode="markers", x=[], y=[],
+                        marker={"symbol": "diamond", "size": 14, "color": COLORS["you"],
+                                "line": {"width": 1.5, "color": "white"}})
+        return fig
+
+    def _move_marker(self) -> None:
+        marker = next(t for t in self.figure.data if t.name == "your quota")
+        with self.figure.batch_update():
+            marker.x = [self.account.policy]
+            marker.y = [self.model.daily_quota]

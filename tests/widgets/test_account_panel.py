@@ -1,0 +1,219 @@
+"""AccountPanel: GET /key and GET /credits read into the shared account; failures explained."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from widget_helpers import FakeClient, FakeResult, SyncASGITransport
+
+from orwidgets import policy
+from orwidgets._secret import SecretKey
+from orwidgets.widgets import AccountModel, AccountPanel, FreeQuotaExplorer
+from orwidgets.widgets.account import read_account
+
+KEY = "sk-or-v1-" + "5ec7e7" * 10 + "beef"
+#: 19:00 UTC: five hours before the daily reset.
+AT_19H = datetime(2026, 10, 2, 19, 0, tzinfo=timezone.utc).timestamp()
+
+KEY_2026 = {"data": {"label": "sk-or-v1-5ec...eef", "limit": None, "usage": 25.5,
+                     "is_free_tier": False, "is_management_key": False,
+                     "free_model_daily_requests": {"used": 12, "limit": 1000, "remaining": 988},
+                     "rate_limit": {"requests": -1, "interval": "10s"}}}
+KEY_2025 = {"data": {"label": "sk-or-v1-5ec...eef", "usage": 1.0, "is_free_tier": False,
+                     "rate_limit": {"requests": 100, "interval": "10s"}}}
+CREDITS = {"data": {"total_credits": 100.5, "total_usage": 25.75}}
+FORBIDDEN = {"error": {"code": 403, "message": policy.MESSAGES.management_only}}
+
+
+def panel(client: FakeClient, account: AccountModel | None = None, **kw) -> AccountPanel:
+    return AccountPanel(account or AccountModel(), target="openrouter", api_key=KEY,
+                        client_factory=lambda url, key: client, clock=lambda: AT_19H, **kw)
+
+
+def ok_client(key_body=KEY_2026, credits=FakeResult(200, CREDITS)) -> FakeClient:
+    return FakeClient(FakeResult(200, key_body), credits)
+
+
+def test_reads_balance_purchases_and_free_requests_into_the_account():
+    acct = AccountModel(policy="current")
+    p = panel(ok_client(), acct)
+    reading = p.refresh()
+    assert reading is not None and reading.ok
+    assert acct.balance_usd == pytest.approx(100.5 - 25.75)
+    assert acct.purchased_usd == 100.5 and acct.topped_up
+    assert acct.free_used_today == 12
+    assert (p.balance_usd, p.purchased_usd, p.free_used, p.free_remaining) == (
+        pytest.approx(74.75), 100.5, 12, 988)
+
+
+def test_readout_shows_tier_free_requests_and_reset_countdown():
+    p = panel(ok_client(), AccountModel(policy="current"))
+    p.refresh()
+    html = p._readout.value
+    assert "1,000 free requests a day, top tier (reported by GET /key)" in html
+    assert "12 used, 988 left" in html
+    assert "00:00 UTC, in 5 h 00 min" in html
+    assert "$74.75" in html and "$100.50" in html
+
+
+def test_other_views_follow_the_read_account():
+    acct = AccountModel(policy="current", purchased_usd=0.0)
+    quota = FreeQuotaExplorer(acct)
+    panel(ok_client(), acct).refresh()
+    assert quota.daily_quota == policy.daily_free_quota(100.5, "current")
+    assert quota.model.free_left_today == quota.daily_quota - 12
+
+
+def test_403_on_credits_is_explained_not_a_crash():
+    client = ok_client(credits=FakeResult(403, FORBIDDEN, policy.MESSAGES.management_only))
+    acct = AccountModel(policy="current", balance_usd=3.0, purchased_usd=0.0)
+    p = panel(client, acct)
+    reading = p.refresh()
+    assert reading.ok and reading.credits_status == "forbidden"
+    assert (acct.balance_usd, acct.purchased_usd) == (3.0, 0.0)  # not overwritten by unknowns
+    assert acct.free_used_today == 12
+    html = p._readout.value
+    assert "orw-credits-forbidden" in html and "only management keys may read credits" in html
+    assert "1,000 free requests a day" in html  # the tier still comes from GET /key
+    assert p._notice.text == ""
+
+
+def test_401_on_key_is_shown_and_changes_nothing():
+    client = FakeClient(FakeResult(401, {"error": {"code": 401, "message": "User not found."}},
+                                   "User not found."), FakeResult(200, CREDITS))
+    acct = AccountModel(balance_usd=7.0)
+    p = panel(client, acct)
+    reading = p.refresh()
+    assert not reading.ok and client.calls == ["key"]
+    assert acct.balance_usd == 7.0
+    assert "401, the key was not accepted (User not found.)" in p._readout.value
+
+
+def test_network_failure_is_a_message():
+    client = FakeClient(FakeResult(None, None, "connection refused"), FakeResult(200, CREDITS))
+    p = panel(client)
+    assert p.refresh().message == "GET /api/v1/key: no answer (connection refused)."
+
+
+def test_legacy_key_shape_reports_rate_limit_and_no_free_count():
+    p = panel(ok_client(KEY_2025))
+    reading = p.refresh()
+    assert reading.free_used is None and reading.rate_limit == "100 requests per 10s"
+    html = p._readout.value
+    assert "not reported" in html and "100 requests per 10s" in html
+    expected = policy.daily_free_quota(100.5, "2025-04")
+    assert f"{expected:,} free requests a day" in html
+
+
+def test_no_key_makes_no_call_and_says_how_to_give_one():
+    client = ok_client()
+    p = AccountPanel(target="openrouter", client_factory=lambda u, k: client)
+    assert p.refresh() is None and client.calls == []
+    assert "OPENROUTER_API_KEY" in p._notice.text
+
+
+def test_custom_target_needs_a_url():
+    p = AccountPanel(target="custom", api_key=KEY, client_factory=lambda u, k: ok_client())
+    assert p.refresh() is None
+    assert "API base" in p._notice.text
+
+
+def test_environment_key_is_used(monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    seen = []
+    p = AccountPanel(target="openrouter",
+                     client_factory=lambda u, k: seen.append((u, k)) or ok_client())
+    p.refresh()
+    assert seen[0][1] == SecretKey(KEY)
+
+
+def test_typed_key_never_stays_in_widget_state_or_repr():
+    seen = []
+    p = AccountPanel(target="openrouter",
+                     client_factory=lambda u, k: seen.append(k) or ok_client(),
+                     clock=lambda: AT_19H)
+    p._key.box.value = KEY
+    assert p._key.box.value == ""
+    p.refresh()
+    assert seen == [SecretKey(KEY)]
+    states = []
+    stack = [p]
+    while stack:
+        w = stack.pop()
+        states.append(json.dumps(w.get_state(), default=str))
+        stack.extend(getattr(w, "children", ()))
+    assert not any(KEY in s for s in states)
+    assert KEY not in repr(p) and SecretKey(KEY).masked in repr(p)
+
+
+def test_read_account_parses_without_widgets():
+    reading = read_account(ok_client(), AT_19H)
+    assert (reading.free_used, reading.free_limit, reading.free_remaining) == (12, 1000, 988)
+    assert reading.seconds_to_reset == 5 * 3600
+    assert reading.is_management is False
+
+
+def test_dom_classes_and_repr():
+    p = panel(ok_client())
+    assert "orw-account-panel" in p._dom_classes
+    assert "orw-account-refresh" in p._refresh._dom_classes
+    assert repr(p).startswith("AccountPanel(target='openrouter', policy='2025-04', key=")
+
+
+# --- against the emulator --------------------------------------------------------------------
+
+
+def _emulator(policy_id: str):
+    emulator = pytest.importorskip("orwidgets.emulator", reason="the emulator is not installed")
+    client_mod = pytest.importorskip("orwidgets.client", reason="the client is not installed")
+    app = emulator.create_app(policy=policy_id, latency_ms=0, clock=lambda: AT_19H)
+    emu = app.state.emulator
+
+    class Handle:
+        api_base = "http://127.0.0.1:1/api/v1"  # never dialled: the transport is in memory
+        keys = emu.demo_keys
+
+    Handle.emulator = emu
+
+    def client(url, key):
+        return client_mod.OpenRouterClient(url, key, transport=SyncASGITransport(app))
+
+    return Handle(), client
+
+
+def test_emulator_topped_up_account_under_the_article_policy():
+    handle, client = _emulator("2025-04")
+    acct = AccountModel(purchased_usd=0.0, balance_usd=0.0)
+    p = AccountPanel(acct, demo_account="topped_up", emulator_factory=lambda: handle,
+                     client_factory=client)
+    reading = p.refresh()
+    assert reading.ok, reading.message
+    assert acct.purchased_usd == policy.TOPUP_THRESHOLD_USD and acct.topped_up
+    assert acct.balance_usd == policy.TOPUP_THRESHOLD_USD
+    assert reading.free_limit == policy.FREE_DAILY_HIGH and reading.free_used == 0
+    assert "come from the emulator" in p._readout.value
+    assert "00:00 UTC, in 5 h 00 min" in p._readout.value
+
+
+def test_emulator_current_policy_forbids_credits_for_a_plain_key():
+    handle, client = _emulator("current")
+    acct = AccountModel(balance_usd=1.0, purchased_usd=0.0)
+    p = AccountPanel(acct, demo_account="five", emulator_factory=lambda: handle,
+                     client_factory=client)
+    reading = p.refresh()
+    assert reading.ok and reading.credits_status == "forbidden"
+    assert acct.policy == "current"  # the panel adopts the emulator's rules
+    assert acct.balance_usd == 1.0
+    assert "orw-credits-forbidden" in p._readout.value
+
+
+def test_emulator_management_key_reads_credits_under_current():
+    handle, client = _emulator("current")
+    acct = AccountModel()
+    p = AccountPanel(acct, demo_account="management", emulator_factory=lambda: handle,
+                     client_factory=client)
+    reading = p.refresh()
+    assert reading.credits_status == "ok" and reading.is_management is True
+    assert acct.purchased_usd == policy.TOPUP_THRESHOLD_USD

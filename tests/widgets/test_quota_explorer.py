@@ -1,0 +1,193 @@
+"""FreeQuotaExplorer: top-up toggle and purchases to the daily quota, versions, and my pace."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from widget_helpers import trace
+
+from orwidgets import policy
+from orwidgets.widgets import AccountModel, FreeQuotaExplorer
+from orwidgets.widgets.quota import TOPPED_UP_LABEL, FreeQuotaModel, parse_hhmm
+
+V = policy.get_policy("2025-04")
+LOW, HIGH = V.free_daily_low, V.free_daily_high
+THRESHOLD = V.topup_threshold_usd
+
+
+@pytest.fixture
+def explorer() -> FreeQuotaExplorer:
+    return FreeQuotaExplorer(AccountModel(balance_usd=0.0, purchased_usd=0.0))
+
+
+def quota_span(e: FreeQuotaExplorer) -> str:
+    html = e._readout.value
+    start = html.index('class="orw-daily-quota"')
+    return html[html.index(">", start) + 1: html.index("</span>", start)]
+
+
+def test_never_topped_up_gets_the_low_tier(explorer):
+    assert explorer.daily_quota == policy.daily_free_quota(0.0) == LOW
+    assert quota_span(explorer) == str(LOW)
+
+
+def test_toggle_on_gives_the_high_tier_and_sets_purchases(explorer):
+    explorer._toggle.value = True
+    assert explorer.purchased_usd == THRESHOLD
+    assert explorer.daily_quota == HIGH
+    assert quota_span(explorer).replace(",", "") == str(HIGH)
+
+
+def test_toggle_off_returns_to_the_low_tier(explorer):
+    explorer._toggle.value = True
+    explorer._toggle.value = False
+    assert (explorer.purchased_usd, explorer.daily_quota) == (0.0, LOW)
+
+
+def test_typed_purchases_at_the_threshold_turn_the_toggle_on(explorer):
+    explorer._purchased.value = THRESHOLD
+    assert explorer._toggle.value is True
+    assert explorer.daily_quota == HIGH
+
+
+def test_purchases_just_below_the_threshold_stay_low(explorer):
+    explorer._purchased.value = THRESHOLD - 0.01
+    assert explorer.daily_quota == LOW and explorer._toggle.value is False
+
+
+def test_negative_purchases_clamp_to_zero_with_a_notice(explorer):
+    explorer._purchased.value = -20.0
+    assert explorer.purchased_usd == 0.0
+    assert explorer._purchased.value == 0.0
+    assert "clamped to 0" in explorer._notice.text
+
+
+def test_nan_purchases_are_refused_and_the_field_restored(explorer):
+    explorer._purchased.value = 12.0
+    explorer._purchased.value = math.nan
+    assert explorer.purchased_usd == 12.0 and explorer._purchased.value == 12.0
+    assert "not a finite number" in explorer._notice.text
+
+
+def test_purchase_rule_and_article_balance_rule_differ_after_spending():
+    acct = AccountModel(balance_usd=3.0, purchased_usd=THRESHOLD)
+    e = FreeQuotaExplorer(acct)
+    assert e.model.daily_quota == policy.daily_free_quota(THRESHOLD) == HIGH
+    assert e.model.quota_by_balance == policy.daily_free_quota(3.0) == LOW
+    assert e.model.rule_differs
+    assert "orw-rule-differs" in e._readout.value
+
+
+def test_rules_agree_when_balance_equals_purchases():
+    e = FreeQuotaExplorer(AccountModel(balance_usd=THRESHOLD, purchased_usd=THRESHOLD))
+    assert not e.model.rule_differs
+    assert "orw-rule-differs" not in e._readout.value
+
+
+def test_legacy_everyone_gets_the_same_quota(explorer):
+    explorer.policy = "legacy-2024"
+    legacy = policy.get_policy("legacy-2024").free_daily_low
+    assert explorer.daily_quota == legacy
+    explorer._toggle.value = True
+    assert explorer.daily_quota == legacy
+    assert "buying credits does not change it" in explorer._readout.value
+
+
+def test_per_minute_readout_is_the_policys(explorer):
+    assert explorer.model.per_minute == policy.free_per_minute()
+    assert f'class="orw-per-minute">{policy.free_per_minute()}</span>' in explorer._readout.value
+
+
+def test_chart_bars_hold_each_versions_quota(explorer):
+    low, high = trace(explorer.figure, "not topped up"), trace(explorer.figure, TOPPED_UP_LABEL)
+    assert list(low.x) == list(policy.POLICIES)
+    for pid, lo, hi in zip(low.x, low.y, high.y):
+        v = policy.get_policy(pid)
+        assert lo == v.free_daily_low
+        assert hi == (v.free_daily_high if v.has_topup_tier else v.free_daily_low)
+
+
+def test_chart_marker_follows_policy_and_toggle(explorer):
+    you = trace(explorer.figure, "your quota")
+    assert (tuple(you.x), tuple(you.y)) == (("2025-04",), (LOW,))
+    explorer._toggle.value = True
+    assert tuple(you.y) == (HIGH,)
+    explorer.policy = "legacy-2024"
+    assert tuple(you.x) == ("legacy-2024",)
+
+
+def test_pace_exhausts_the_low_quota_at_the_hand_computed_time(explorer):
+    explorer.calls_per_hour = 10.0
+    explorer.start_utc = "09:00"
+    # 50 calls at 10 an hour last 5 hours: from 09:00 to 14:00 UTC.
+    hours = LOW / 10.0
+    expected = f"{9 + int(hours):02d}:{int((hours % 1) * 60):02d}"
+    assert explorer.model.lasts_s == hours * 3600
+    assert explorer.model.exhausted_at == expected
+    assert f"at {expected} UTC" in explorer._pace_readout.value
+    assert "00:00 UTC" in explorer._pace_readout.value
+
+
+def test_pace_with_the_high_quota_lasts_until_the_reset(explorer):
+    explorer.calls_per_hour = 10.0
+    explorer._toggle.value = True
+    assert explorer.model.exhausted_at is None
+    assert "last until the reset at 00:00 UTC" in explorer._pace_readout.value
+
+
+def test_pace_above_the_per_minute_limit_warns(explorer):
+    per_min = policy.free_per_minute()
+    explorer._pace.value = (per_min + 1) * 60.0
+    assert explorer.model.over_per_minute
+    assert f"above the {per_min} per minute limit" in explorer._pace_readout.value
+
+
+def test_zero_pace_lasts_all_day(explorer):
+    explorer._pace.value = 0.0
+    assert explorer.model.lasts_s is None and explorer.model.exhausted_at is None
+
+
+def test_negative_pace_clamps_to_zero(explorer):
+    explorer._pace.value = -5.0
+    assert explorer.calls_per_hour == 0.0
+    assert "clamped to 0" in explorer._notice.text
+
+
+@pytest.mark.parametrize("bad", ["25:00", "9am", "12:75", ""])
+def test_bad_start_time_is_explained_and_kept(explorer, bad):
+    explorer._start.value = bad
+    assert explorer.start_utc == "09:00"
+    assert "start time" in explorer._notice.text
+
+
+def test_parse_hhmm_accepts_one_digit_hours():
+    assert parse_hhmm("7:05") == 7 * 3600 + 5 * 60
+
+
+def test_free_used_today_gives_what_is_left():
+    acct = AccountModel(purchased_usd=0.0)
+    model = FreeQuotaModel(acct)
+    acct.free_used_today = 12
+    assert model.free_left_today == LOW - 12
+    acct.free_used_today = LOW + 9  # rejected attempts count: used can exceed the limit
+    assert model.free_left_today == 0
+
+
+def test_dom_contract_classes(explorer):
+    assert "orw-quota-explorer" in explorer._dom_classes
+    assert "orw-topup-toggle" in explorer._toggle._dom_classes
+
+
+def test_repr():
+    e = FreeQuotaExplorer(AccountModel(purchased_usd=0.0))
+    assert repr(e) == ("FreeQuotaExplorer(policy='2025-04', purchased_usd=0.0, topped_up=False, "
+                       f"daily_quota={LOW})")
+
+
+def test_balance_field_shows_where_the_article_reading_parts(explorer):
+    explorer._toggle.value = True
+    explorer._balance.value = THRESHOLD - 1
+    assert explorer.account.balance_usd == THRESHOLD - 1
+    assert explorer.model.rule_differs and explorer.daily_quota == HIGH
+    assert "orw-rule-differs" in explorer._readout.value

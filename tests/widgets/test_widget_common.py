@@ -1,0 +1,129 @@
+"""Shared helpers: formatting, typed numbers, guarded observers, the scheduler, the key field."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from orwidgets.policy import POLICIES
+from orwidgets.widgets import AccountModel
+from orwidgets.widgets._common import (
+    KeyField,
+    Notice,
+    call_later,
+    fmt_clock,
+    fmt_count,
+    fmt_duration,
+    fmt_usd,
+    guarded,
+    policy_caption,
+    policy_picker,
+    set_number,
+)
+
+KEY = "sk-or-v1-" + "c0ffee" * 10 + "abcd"
+
+
+@pytest.mark.parametrize(("value", "text"), [(1234.5, "$1,234.50"), (-0.5, "-$0.50"),
+                                             (None, "unknown")])
+def test_fmt_usd(value, text):
+    assert fmt_usd(value) == text
+
+
+def test_fmt_count_groups_thousands():
+    assert fmt_count(1000) == "1,000"
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (1200, "20 min"),
+                                               (3 * 3600 + 300, "3 h 05 min"),
+                                               (2 * 86400 + 4 * 3600, "2 d 04 h"),
+                                               (None, "never")])
+def test_fmt_duration(seconds, text):
+    assert fmt_duration(seconds) == text
+
+
+def test_fmt_clock_wraps_to_the_day():
+    assert fmt_clock(86_400 + 14 * 3600 + 5 * 60) == "14:05"
+
+
+def test_policy_picker_offers_every_version():
+    picker = policy_picker("current")
+    assert [v for _, v in picker.options] == list(POLICIES)
+    assert picker.value == "current"
+
+
+@pytest.mark.parametrize("pid", list(POLICIES))
+def test_policy_caption_names_version_and_dates(pid):
+    v = POLICIES[pid]
+    html = policy_caption(pid)
+    assert v.id in html and v.in_force_text in html and (v.in_force_from or "") in html
+
+
+def test_set_number_takes_a_good_value_and_clears_the_notice():
+    acct, notice = AccountModel(), Notice()
+    notice.show("old")
+    assert set_number(acct, "balance_usd", 12.5, notice) is True
+    assert acct.balance_usd == 12.5 and notice.text == ""
+
+
+@pytest.mark.parametrize("bad", ["abc", None, math.nan, math.inf])
+def test_set_number_refuses_and_explains_bad_values(bad):
+    acct, notice = AccountModel(balance_usd=3.0), Notice()
+    assert set_number(acct, "balance_usd", bad, notice, "balance") is False
+    assert acct.balance_usd == 3.0
+    assert notice.text.startswith("balance: ") and "kept 3.0" in notice.text
+
+
+def test_set_number_reports_a_clamp():
+    acct, notice = AccountModel(), Notice()
+    assert set_number(acct, "purchased_usd", -4, notice, "credits purchased") is True
+    assert acct.purchased_usd == 0.0
+    assert notice.text == "credits purchased: -4 is out of range; clamped to 0."
+
+
+def test_guarded_observer_shows_the_error_instead_of_raising():
+    notice = Notice()
+
+    @guarded(notice)
+    def boom(change):
+        raise RuntimeError("exploded")
+
+    assert boom({}) is None
+    assert notice.text == "Something went wrong: RuntimeError: exploded"
+    assert notice.level == "error"
+    assert "exploded" in notice.last_traceback  # type: ignore[attr-defined]
+
+
+def test_call_later_without_a_running_loop_runs_now():
+    ran = []
+    handle = call_later(5.0, lambda: ran.append(1))
+    handle.cancel()
+    assert ran == [1]
+
+
+def test_key_field_takes_the_environment_key(monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
+    field = KeyField()
+    assert field.from_env and field.key is not None and field.key.reveal() == KEY
+    assert KEY not in field.status.value
+
+
+def test_key_field_moves_the_typed_key_into_memory_and_empties_the_box():
+    changed = []
+    field = KeyField(on_change=lambda: changed.append(1))
+    field.box.value = KEY
+    assert field.box.value == ""
+    assert field.key is not None and field.key.reveal() == KEY
+    assert changed == [1]
+    state = json.dumps(field.box.get_state(), default=str) + field.status.value
+    assert KEY not in state
+    assert field.key.masked in field.status.value
+
+
+def test_key_field_refuses_a_blank_key_and_keeps_nothing():
+    field = KeyField()
+    field.box.value = "   "
+    assert field.key is None and field.box.value == ""
+    assert "empty" in field.status.value
