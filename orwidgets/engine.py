@@ -485,6 +485,21 @@ class Engine:
             acct.purchased_pusd += to_pico(amount)
         return acct
 
+    def refund(self, account_id: str, usd: float) -> Account:
+        """Give back what an admitted request was charged when it failed afterwards (an upstream
+        error or a mid-stream failure): balance up, usage down. Takes the decision lock, so a
+        refund never races a decision."""
+        amount = check_number(usd, "usd")
+        if amount < 0:
+            raise ValueError(f"usd: a refund must be zero or more, got {usd!r}")
+        acct = self.account(account_id)
+        pusd = to_pico(amount)
+        with acct.lock:
+            acct.balance_pusd += pusd
+            acct.usage_pusd -= pusd
+            acct.usage_daily_pusd = max(0, acct.usage_daily_pusd - pusd)
+        return acct
+
     def snapshot(self, account_id: str, now: float | None = None) -> AccountSnapshot:
         t = self._now(now)
         acct = self.account(account_id)

@@ -105,6 +105,8 @@ class Messages:
     unknown_key: str = "User not found."
     management_only: str = "Only management keys can perform this operation"
     upstream: str = "Provider returned error"
+    #: ``GET /key`` ``rate_limit.note`` in the current shape. [obs]
+    deprecated_rate_limit_note: str = "This field is deprecated and safe to ignore."
     mid_stream: str = "Rate limit exceeded"
     remedy_per_minute: str = (
         "Slow down requests to free models, or retry after the per-minute window resets."

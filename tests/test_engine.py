@@ -327,3 +327,13 @@ def test_bad_account_values_raise_value_error_naming_the_parameter(bad):
         engine.create_account(0, bad)
     with pytest.raises(ValueError, match="now"):
         engine.decide(aid, FREE, bad)
+
+
+def test_refund_gives_back_a_charge_and_takes_it_off_usage():
+    engine, aid = make(balance=1.0)
+    d = engine.decide(aid, Request.paid_call(0.25), T0)
+    engine.refund(aid, d.cost_usd)
+    snap = engine.snapshot(aid, T0)
+    assert (snap.balance_usd, snap.usage_usd, snap.usage_daily_usd) == (1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="usd"):
+        engine.refund(aid, -1)

@@ -1,0 +1,194 @@
+"""The emulator's model catalogue: a dozen realistic models, paid entries and ``:free`` variants.
+
+Ids, names and context lengths follow OpenRouter's public catalogue for these families; the prices
+are realistic orders of magnitude (USD per token, as **strings**, the way ``GET /api/v1/models``
+sends them), not a copy of today's price list. Free variants are separate entries whose id ends in
+``:free``, whose name ends in ``(free)`` and whose prices are all ``"0"`` [doc]. OpenAI's GPT models
+have no free variant (the article says so).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..policy import is_free_model
+
+__all__ = [
+    "Model",
+    "CATALOGUE",
+    "MODELS",
+    "DEFAULT_FREE_MODEL",
+    "DEFAULT_PAID_MODEL",
+    "get_model",
+    "models_payload",
+]
+
+#: The model the tutorial and the widgets use for free calls.
+DEFAULT_FREE_MODEL = "meta-llama/llama-3.3-70b-instruct:free"
+#: The model they use for paid calls (GPT: no free variant exists).
+DEFAULT_PAID_MODEL = "openai/gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class Model:
+    """One catalogue entry.
+
+    Attributes
+    ----------
+    id, name:
+        OpenRouter id (``vendor/slug`` or ``vendor/slug:free``) and display name.
+    context_length:
+        Context window in tokens.
+    prompt_price, completion_price:
+        USD per token as strings (``"0"`` for free variants).
+    max_completion_tokens:
+        The default maximum output, used by the affordability check when a request gives no
+        ``max_tokens`` (spec section 3, step 5).
+    provider:
+        The provider name the emulator reports in ``provider`` and upstream errors.
+    created:
+        Unix seconds, as in the real catalogue.
+    """
+
+    id: str
+    name: str
+    context_length: int
+    prompt_price: str
+    completion_price: str
+    max_completion_tokens: int
+    provider: str
+    created: int
+    description: str
+    hugging_face_id: str = ""
+    tokenizer: str = "Other"
+
+    @property
+    def free(self) -> bool:
+        return is_free_model(self.id)
+
+    @property
+    def canonical_slug(self) -> str:
+        return self.id.split(":", 1)[0]
+
+    @property
+    def prompt_price_usd(self) -> float:
+        return float(self.prompt_price)
+
+    @property
+    def completion_price_usd(self) -> float:
+        return float(self.completion_price)
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as ``GET /api/v1/models`` sends it."""
+        return {
+            "id": self.id,
+            "canonical_slug": self.canonical_slug,
+            "hugging_face_id": self.hugging_face_id,
+            "name": self.name,
+            "created": self.created,
+            "description": self.description,
+            "context_length": self.context_length,
+            "architecture": {
+                "modality": "text->text",
+                "input_modalities": ["text"],
+                "output_modalities": ["text"],
+                "tokenizer": self.tokenizer,
+                "instruct_type": None,
+            },
+            "pricing": {
+                "prompt": self.prompt_price,
+                "completion": self.completion_price,
+                "request": "0",
+                "image": "0",
+                "web_search": "0",
+                "internal_reasoning": "0",
+            },
+            "top_provider": {
+                "context_length": self.context_length,
+                "max_completion_tokens": self.max_completion_tokens,
+                "is_moderated": self.provider in {"OpenAI", "Anthropic"},
+            },
+            "per_request_limits": None,
+            "supported_parameters": ["max_tokens", "temperature", "top_p", "stop", "stream"],
+        }
+
+
+def _pair(
+    slug: str,
+    name: str,
+    context: int,
+    prompt: str,
+    completion: str,
+    max_out: int,
+    provider: str,
+    created: int,
+    description: str,
+    *,
+    hf: str = "",
+    tokenizer: str = "Other",
+    free_provider: str | None = None,
+    free_max_out: int | None = None,
+) -> tuple[Model, ...]:
+    """A paid entry and, when ``free_provider`` is given, its ``:free`` twin."""
+    paid = Model(slug, name, context, prompt, completion, max_out, provider, created, description,
+                 hf, tokenizer)
+    if free_provider is None:
+        return (paid,)
+    free = Model(f"{slug}:free", f"{name} (free)", context, "0", "0", free_max_out or max_out,
+                 free_provider, created, description, hf, tokenizer)
+    return free, paid
+
+
+CATALOGUE: tuple[Model, ...] = (
+    *_pair("meta-llama/llama-3.3-70b-instruct", "Meta: Llama 3.3 70B Instruct", 131_072,
+           "0.00000013", "0.0000004", 16_384, "DeepInfra", 1_733_506_137,
+           "Meta's multilingual 70B instruction-tuned model.",
+           hf="meta-llama/Llama-3.3-70B-Instruct", tokenizer="Llama3",
+           free_provider="Chutes", free_max_out=4_096),
+    *_pair("deepseek/deepseek-chat-v3-0324", "DeepSeek: DeepSeek V3 0324", 163_840,
+           "0.00000027", "0.0000011", 16_384, "DeepInfra", 1_742_824_755,
+           "DeepSeek's mixture-of-experts chat model, March 2025 revision.",
+           hf="deepseek-ai/DeepSeek-V3-0324", tokenizer="DeepSeek",
+           free_provider="Chutes", free_max_out=8_192),
+    *_pair("qwen/qwen3-32b", "Qwen: Qwen3 32B", 40_960,
+           "0.0000001", "0.0000003", 8_192, "DeepInfra", 1_745_875_945,
+           "Alibaba's dense 32B Qwen3 model with thinking and non-thinking modes.",
+           hf="Qwen/Qwen3-32B", tokenizer="Qwen3",
+           free_provider="Chutes", free_max_out=8_192),
+    *_pair("google/gemini-2.0-flash-001", "Google: Gemini 2.0 Flash", 1_048_576,
+           "0.0000001", "0.0000004", 8_192, "Google Vertex", 1_738_769_413,
+           "Google's fast multimodal model.", tokenizer="Gemini"),
+    Model("google/gemini-2.0-flash-exp:free", "Google: Gemini 2.0 Flash Experimental (free)",
+          1_048_576, "0", "0", 8_192, "Google AI Studio", 1_733_937_523,
+          "Experimental release of Gemini 2.0 Flash, free while in preview.", "", "Gemini"),
+    *_pair("openai/gpt-4o-mini", "OpenAI: GPT-4o-mini", 128_000,
+           "0.00000015", "0.0000006", 16_384, "OpenAI", 1_721_260_800,
+           "OpenAI's small GPT-4o model. No free variant exists.", tokenizer="GPT"),
+    *_pair("openai/gpt-4o", "OpenAI: GPT-4o", 128_000,
+           "0.0000025", "0.00001", 16_384, "OpenAI", 1_715_558_400,
+           "OpenAI's GPT-4o. No free variant exists.", tokenizer="GPT"),
+    *_pair("anthropic/claude-3.5-haiku", "Anthropic: Claude 3.5 Haiku", 200_000,
+           "0.0000008", "0.000004", 8_192, "Anthropic", 1_730_678_400,
+           "Anthropic's fastest Claude 3.5 model.", tokenizer="Claude"),
+    *_pair("anthropic/claude-sonnet-4", "Anthropic: Claude Sonnet 4", 200_000,
+           "0.000003", "0.000015", 64_000, "Anthropic", 1_747_930_371,
+           "Anthropic's Claude Sonnet 4.", tokenizer="Claude"),
+    *_pair("x-ai/grok-3-mini", "xAI: Grok 3 Mini", 131_072,
+           "0.0000003", "0.0000005", 32_768, "xAI", 1_744_240_068,
+           "xAI's small reasoning model.", tokenizer="Grok"),
+)
+
+#: id -> model
+MODELS: dict[str, Model] = {m.id: m for m in CATALOGUE}
+
+
+def get_model(model_id: object) -> Model | None:
+    """The catalogue entry for ``model_id``, or ``None`` (the 400 case)."""
+    return MODELS.get(model_id) if isinstance(model_id, str) else None
+
+
+def models_payload(catalogue: tuple[Model, ...] = CATALOGUE) -> bytes:
+    """The ``GET /api/v1/models`` body, serialised once (it never changes)."""
+    return json.dumps({"data": [m.to_json() for m in catalogue]}, separators=(",", ":")).encode()

@@ -1,0 +1,369 @@
+"""The emulator's state: its clock, the demo accounts, latency, faults, and the engine under them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Union
+
+from ..engine import Account, Engine, new_key, truncate_key
+from ..policy import PolicyVersion, TOPUP_THRESHOLD_USD, check_number, get_policy
+from .faults import FaultSet
+
+__all__ = [
+    "DemoAccount",
+    "DEMO_ACCOUNTS",
+    "EmulatorClock",
+    "Emulator",
+    "DEFAULT_LATENCY_MS",
+    "parse_latency",
+    "parse_time",
+    "iso_z",
+]
+
+#: Default answer latency of a chat completion, a uniform draw in this range (milliseconds): small,
+#: but long enough that concurrent calls really overlap.
+DEFAULT_LATENCY_MS: tuple[float, float] = (20.0, 50.0)
+#: Clock moves are bounded so that times stay printable dates (years 1970 to 9999).
+_MIN_TIME, _MAX_TIME = 0.0, 253_402_300_799.0
+
+LatencySpec = Union[None, float, int, str, tuple, list]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """An account the emulator creates at start (documented in the README)."""
+
+    name: str
+    balance_usd: float
+    purchased_usd: float
+    management: bool
+    description: str
+
+    @property
+    def account_id(self) -> str:
+        return f"acct_{self.name}"
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("free", 0.0, 0.0, False,
+                "never topped up: the low free daily tier; paid models answer 402"),
+    DemoAccount("topped_up", TOPUP_THRESHOLD_USD, TOPUP_THRESHOLD_USD, False,
+                "bought the threshold once: the high free daily tier"),
+    DemoAccount("five", 5.0, 5.0, False,
+                "balance 5: below the threshold, and 5 paid requests per second under 2025-04"),
+    DemoAccount("negative", -0.5, 0.0, False,
+                "balance below zero: 402 on every model, free ones included"),
+    DemoAccount("management", TOPUP_THRESHOLD_USD, TOPUP_THRESHOLD_USD, True,
+                "a management key: may read GET /api/v1/credits under 'current'"),
+)
+
+
+def iso_z(unix_s: float) -> str:
+    """``2026-01-01T23:59:55.000Z``."""
+    text = datetime.fromtimestamp(unix_s, timezone.utc).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_time(value: object, name: str = "now") -> float:
+    """An ISO 8601 time (``Z`` or an offset; naive means UTC) as Unix seconds."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected an ISO 8601 time such as '2026-01-01T23:59:55Z'")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{name}: expected an ISO 8601 time such as '2026-01-01T23:59:55Z', got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    unix = moment.timestamp()
+    if not _MIN_TIME <= unix <= _MAX_TIME:
+        raise ValueError(f"{name}: must be between 1970 and 9999, got {value!r}")
+    return unix
+
+
+class EmulatorClock:
+    """Real time plus an adjustable offset (``base`` is injectable for tests).
+
+    Parameters
+    ----------
+    base:
+        Callable returning Unix seconds; :func:`time.time` by default. Tests pass a fake so that
+        no test waits for the wall clock.
+    """
+
+    def __init__(self, base: Callable[[], float] | None = None) -> None:
+        self._base = base or time.time
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Emulator time, Unix seconds."""
+        return self._base() + self.offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock by ``seconds`` (negative goes back); returns the new time."""
+        step = check_number(seconds, "advance_seconds")
+        with self._lock:
+            target = self.now() + step
+            if not _MIN_TIME <= target <= _MAX_TIME:
+                raise ValueError(f"advance_seconds: the clock would leave the years 1970-9999 ({seconds!r})")
+            self.offset += step
+        return self.now()
+
+    def set(self, unix_s: float) -> float:
+        """Jump to ``unix_s`` (Unix seconds); time keeps running from there."""
+        target = check_number(unix_s, "now")
+        if not _MIN_TIME <= target <= _MAX_TIME:
+            raise ValueError(f"now: must be between 1970 and 9999, got {unix_s!r}")
+        with self._lock:
+            self.offset = target - self._base()
+        return self.now()
+
+    def reset(self) -> None:
+        """Back to real time (the base clock)."""
+        with self._lock:
+            self.offset = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        now = self.now()
+        return {"now": iso_z(now), "now_ms": int(math.floor(now * 1000)), "offset_seconds": self.offset}
+
+    def __repr__(self) -> str:
+        return f"EmulatorClock(now={iso_z(self.now())!r}, offset_seconds={self.offset!r})"
+
+
+def parse_latency(value: LatencySpec) -> tuple[float, float]:
+    """``None`` (default range), a number of ms, ``(low, high)``, or a string ``"20-50"``/``"30"``."""
+    if value is None:
+        return DEFAULT_LATENCY_MS
+    if isinstance(value, str):
+        parts = value.replace(",", "-").split("-")
+        try:
+            nums = [float(p) for p in parts if p.strip()]
+        except ValueError:
+            raise ValueError(f"latency_ms: expected '30' or '20-50', got {value!r}") from None
+        value = tuple(nums)
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise ValueError(f"latency_ms: expected a number or (low, high), got {value!r}")
+        low, high = (check_number(v, "latency_ms") for v in value)
+    else:
+        low = high = check_number(value, "latency_ms")
+    if low < 0 or high < low or high > 600_000:
+        raise ValueError(f"latency_ms: need 0 <= low <= high <= 600000, got {value!r}")
+    return (low, high)
+
+
+def _load_specs(accounts: object) -> list[dict[str, Any]]:
+    """Extra accounts: a list of dicts, or a path to a JSON file holding one (or ``{"accounts": [...]}``)."""
+    if accounts is None:
+        return []
+    if isinstance(accounts, (str, os.PathLike)):
+        path = Path(accounts)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"accounts: cannot read {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise ValueError(f"accounts: {path} is not valid JSON: {exc}") from None
+        if isinstance(data, dict) and "accounts" in data:
+            data = data["accounts"]
+        accounts = data
+    if not isinstance(accounts, Iterable) or isinstance(accounts, (dict, bytes)):
+        raise ValueError("accounts: expected a list of account objects")
+    allowed = {"name", "balance_usd", "purchased_usd", "management", "label", "account_id", "key"}
+    specs = []
+    for i, spec in enumerate(accounts):
+        if not isinstance(spec, dict):
+            raise ValueError(f"accounts[{i}]: expected an object")
+        unknown = sorted(set(spec) - allowed)
+        if unknown:
+            raise ValueError(f"accounts[{i}]: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        specs.append(dict(spec))
+    return specs
+
+
+class Emulator:
+    """Everything one emulator instance knows; ``app.state.emulator`` of :func:`create_app`.
+
+    Attributes
+    ----------
+    engine:
+        The :class:`~orwidgets.engine.Engine` deciding every request. :meth:`reset` replaces it,
+        so read it from here each time rather than keeping a reference.
+    clock:
+        The :class:`EmulatorClock`.
+    admin_token:
+        The value the ``X-Admin-Token`` header must carry.
+    demo_keys:
+        Demo account name -> key (plus named accounts from ``accounts``).
+    faults:
+        The :class:`~orwidgets.emulator.faults.FaultSet`.
+    latency_ms:
+        ``(low, high)`` range of the chat answer latency.
+    sleep:
+        The coroutine function used for latency, slow answers and hangs (``asyncio.sleep``);
+        tests replace it to record delays instead of waiting.
+    """
+
+    def __init__(
+        self,
+        policy: str | PolicyVersion | None = None,
+        latency_ms: LatencySpec = DEFAULT_LATENCY_MS,
+        admin_token: str | None = None,
+        clock: EmulatorClock | Callable[[], float] | None = None,
+        accounts: object = None,
+        seed: int = 0,
+    ) -> None:
+        self.start_policy = get_policy(policy).id
+        if isinstance(clock, EmulatorClock):
+            self.clock = clock
+        elif clock is None or callable(clock):
+            self.clock = EmulatorClock(clock)
+        else:
+            raise ValueError("clock: expected an EmulatorClock or a callable returning Unix seconds")
+        self.admin_token = _check_admin_token(admin_token) if admin_token else secrets.token_urlsafe(24)
+        self.latency_ms = parse_latency(latency_ms)
+        self.seed = seed
+        self.faults = FaultSet()
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self._rng = random.Random(seed)
+        self._ids = itertools.count(1)
+        self._id_prefix = secrets.token_hex(4)
+        # Start specs, keys fixed once so that reset() keeps every key valid.
+        self._specs: list[dict[str, Any]] = []
+        self._names: dict[str, str] = {}  # account_id -> name
+        for demo in DEMO_ACCOUNTS:
+            self._specs.append({
+                "name": demo.name, "account_id": demo.account_id, "balance_usd": demo.balance_usd,
+                "purchased_usd": demo.purchased_usd, "management": demo.management,
+                "label": demo.name, "key": new_key(),
+            })
+        for spec in _load_specs(accounts):
+            spec.setdefault("key", new_key())
+            self._specs.append(spec)
+        self.engine: Engine
+        self.demo_keys: dict[str, str]
+        self._build()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        engine = Engine(self.start_policy, clock=self.clock.now)
+        demo_keys: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for spec in self._specs:
+            fields = {k: v for k, v in spec.items() if k != "name"}
+            acct, key = engine.load_accounts([fields])[0]
+            if spec.get("name"):
+                demo_keys[spec["name"]] = key
+                names[acct.account_id] = spec["name"]
+        self.engine, self.demo_keys, self._names = engine, demo_keys, names
+
+    def reset(self) -> None:
+        """Start state again: the start accounts (same keys), real time, no faults, start policy."""
+        self.faults.clear()
+        self.clock.reset()
+        self._rng = random.Random(self.seed)
+        self._build()
+
+    @property
+    def policy(self) -> PolicyVersion:
+        return self.engine.policy
+
+    def set_policy(self, policy: str | PolicyVersion, *, as_default: bool = False) -> PolicyVersion:
+        """Switch the policy version now (and, with ``as_default``, the one :meth:`reset` restores)."""
+        version = get_policy(policy)
+        self.engine.policy = version
+        if as_default:
+            self.start_policy = version.id
+        return version
+
+    def set_latency(self, latency_ms: LatencySpec) -> tuple[float, float]:
+        self.latency_ms = parse_latency(latency_ms)
+        return self.latency_ms
+
+    def latency_s(self) -> float:
+        """One draw of the answer latency, seconds (0 when the range is 0)."""
+        low, high = self.latency_ms
+        if high <= 0:
+            return 0.0
+        return (low if low == high else self._rng.uniform(low, high)) / 1000.0
+
+    def next_generation_id(self, created: int) -> str:
+        return f"gen-{created}-{self._id_prefix}{next(self._ids):012d}"
+
+    def account_name(self, account_id: str) -> str | None:
+        return self._names.get(account_id)
+
+    def refund(self, acct: Account, cost_usd: float) -> None:
+        """Give back what a request was charged when the upstream failed after admission."""
+        if cost_usd > 0:
+            self.engine.refund(acct.account_id, cost_usd)
+
+    # -- accounts (admin API) ------------------------------------------------------------------
+
+    def create_account(
+        self, balance_usd: float = 0.0, purchased_usd: float = 0.0, management: bool = False,
+        label: str = "", name: str | None = None,
+    ) -> tuple[str, str]:
+        """A new account with one key; returns ``(account_id, key)``."""
+        acct, key = self.engine.create_account(balance_usd, purchased_usd, management, label=label)
+        if name:
+            self._names[acct.account_id] = name
+        return acct.account_id, key
+
+    def account_view(self, account_id: str) -> dict[str, Any]:
+        """An account as the admin API lists it (full keys: the admin owns them)."""
+        acct = self.engine.account(account_id)
+        snap = self.engine.snapshot(account_id, self.clock.now())
+        return {
+            "account_id": acct.account_id,
+            "name": self._names.get(acct.account_id),
+            "label": acct.label,
+            "user_id": acct.user_id,
+            "balance_usd": snap.balance_usd,
+            "purchased_usd": snap.purchased_usd,
+            "usage_usd": snap.usage_usd,
+            "management": acct.management,
+            "keys": [{"key": k, "label": truncate_key(k)} for k in list(acct.keys)],
+            "free_used_today": snap.free_used_today,
+            "free_daily_limit": snap.free_daily_limit,
+            "free_used_this_minute": snap.free_used_this_minute,
+            "paid_rps": snap.paid_rps,
+        }
+
+    def accounts_view(self) -> list[dict[str, Any]]:
+        return [self.account_view(a.account_id) for a in self.engine.accounts()]
+
+    def __repr__(self) -> str:
+        return (
+            f"Emulator(policy={self.policy.id!r}, accounts={len(self.engine.accounts())}, "
+            f"latency_ms={self.latency_ms!r}, faults={len(self.faults.rules)}, clock={self.clock!r})"
+        )
+
+
+def _check_admin_token(token: object) -> str:
+    if not isinstance(token, str) or not token.strip():
+        raise ValueError("admin_token: expected a non-empty string")
+    if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+        raise ValueError("admin_token: use printable ASCII without spaces (it travels in a header)")
+    return token

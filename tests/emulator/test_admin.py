@@ -1,0 +1,265 @@
+"""The admin API (header X-Admin-Token): accounts, clock, policy, reset; and the latency setting."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from emulator_support import ADMIN, T0
+
+from orwidgets.emulator import DEMO_ACCOUNTS, create_app
+from orwidgets.emulator.state import DEFAULT_LATENCY_MS
+from orwidgets.policy import DEFAULT_POLICY_ID, policy_ids
+
+ADMIN_ROUTES = [
+    ("GET", "/_emulator/accounts"),
+    ("POST", "/_emulator/accounts"),
+    ("PATCH", "/_emulator/accounts/acct_five"),
+    ("POST", "/_emulator/accounts/acct_five/topup"),
+    ("GET", "/_emulator/clock"),
+    ("POST", "/_emulator/clock"),
+    ("GET", "/_emulator/policy"),
+    ("PUT", "/_emulator/policy"),
+    ("POST", "/_emulator/faults"),
+    ("POST", "/_emulator/reset"),
+]
+
+
+def iso(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
+def test_admin_routes_without_the_token_are_401_json(api, method, path):
+    r = api.client.request(method, path, json={})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == 401
+    assert "X-Admin-Token" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
+def test_admin_routes_with_a_wrong_token_are_401(api, method, path):
+    r = api.client.request(method, path, json={}, headers={"X-Admin-Token": ADMIN + "x"})
+    assert r.status_code == 401
+
+
+def test_admin_token_is_random_when_not_given():
+    a = create_app(latency_ms=0).state.emulator.admin_token
+    b = create_app(latency_ms=0).state.emulator.admin_token
+    assert a != b and len(a) >= 24
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def test_accounts_lists_the_demo_accounts_with_their_keys(api):
+    data = api.admin("GET", "/_emulator/accounts").json()["data"]
+    by_name = {a["name"]: a for a in data}
+    for demo in DEMO_ACCOUNTS:
+        acct = by_name[demo.name]
+        assert acct["account_id"] == demo.account_id
+        assert acct["balance_usd"] == demo.balance_usd
+        assert acct["purchased_usd"] == demo.purchased_usd
+        assert acct["management"] is demo.management
+        assert acct["keys"][0]["key"] == api.keys[demo.name]
+
+
+def test_create_account_answers_201_with_a_working_key(api):
+    r = api.admin("POST", "/_emulator/accounts", {"balance_usd": 5.0, "purchased_usd": 10.0, "management": False})
+    assert r.status_code == 201
+    body = r.json()
+    assert set(body) == {"account_id", "key"}
+    assert re.fullmatch(r"sk-or-v1-[0-9a-f]{64}", body["key"])
+    acct = api.account(body["account_id"])
+    assert (acct["balance_usd"], acct["purchased_usd"], acct["management"]) == (5.0, 10.0, False)
+    assert api.chat(body["key"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"balance_usd": "lots"}, {"purchased_usd": -1}, {"management": "yes"}, {"colour": "red"}, [1],
+     {"balance_usd": float("nan")}],
+)
+def test_create_account_with_bad_fields_is_400(api, body):
+    r = api.client.post("/_emulator/accounts", content=json.dumps(body).encode(),
+                        headers={"X-Admin-Token": ADMIN, "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 400
+
+
+def test_patch_sets_balance_and_purchases(api):
+    r = api.admin("PATCH", "/_emulator/accounts/acct_free", {"balance_usd": 2.5, "purchased_usd": 12})
+    assert r.status_code == 200
+    assert (r.json()["balance_usd"], r.json()["purchased_usd"]) == (2.5, 12.0)
+    assert api.account("acct_free")["free_daily_limit"] == 1000
+
+
+def test_patch_with_only_one_field_leaves_the_other(api):
+    api.admin("PATCH", "/_emulator/accounts/acct_five", {"balance_usd": 1.0})
+    acct = api.account("acct_five")
+    assert (acct["balance_usd"], acct["purchased_usd"]) == (1.0, 5.0)
+
+
+def test_patch_of_an_unknown_account_is_404(api):
+    r = api.admin("PATCH", "/_emulator/accounts/acct_nobody", {"balance_usd": 1})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == 404
+
+
+def test_patch_with_no_field_is_400(api):
+    assert api.admin("PATCH", "/_emulator/accounts/acct_five", {}).status_code == 400
+
+
+def test_topup_adds_to_balance_and_purchases(api):
+    r = api.admin("POST", "/_emulator/accounts/acct_five/topup", {"usd": 10})
+    assert r.status_code == 200
+    assert (r.json()["balance_usd"], r.json()["purchased_usd"]) == (15.0, 15.0)
+
+
+def test_topup_lifts_the_free_daily_tier(api):
+    assert api.account("acct_free")["free_daily_limit"] == 50
+    api.admin("POST", "/_emulator/accounts/acct_free/topup", {"usd": 10})
+    assert api.account("acct_free")["free_daily_limit"] == 1000
+
+
+@pytest.mark.parametrize("body", [{"usd": 0}, {"usd": -5}, {"usd": "ten"}, {}, {"amount": 10}])
+def test_topup_with_a_bad_amount_is_400(api, body):
+    assert api.admin("POST", "/_emulator/accounts/acct_five/topup", body).status_code == 400
+
+
+def test_topup_of_an_unknown_account_is_404(api):
+    assert api.admin("POST", "/_emulator/accounts/acct_nobody/topup", {"usd": 10}).status_code == 404
+
+
+# --- clock --------------------------------------------------------------------------------------
+
+
+def test_clock_get_answers_now_iso_ms_and_offset(api):
+    assert api.admin("GET", "/_emulator/clock").json() == {
+        "now": iso(T0), "now_ms": int(T0 * 1000), "offset_seconds": 0.0,
+    }
+
+
+def test_clock_advance_moves_time_and_reports_the_offset(api):
+    body = api.admin("POST", "/_emulator/clock", {"advance_seconds": 60}).json()
+    assert body == {"now": iso(T0 + 60), "now_ms": int((T0 + 60) * 1000), "offset_seconds": 60.0}
+
+
+def test_clock_set_to_an_iso_time(api):
+    body = api.admin("POST", "/_emulator/clock", {"now": "2026-01-01T23:59:55Z"}).json()
+    target = datetime(2026, 1, 1, 23, 59, 55, tzinfo=timezone.utc).timestamp()
+    assert body["now"] == "2026-01-01T23:59:55.000Z"
+    assert body["now_ms"] == int(target * 1000)
+    assert body["offset_seconds"] == pytest.approx(target - T0)
+
+
+def test_clock_keeps_running_from_the_new_time(api):
+    api.admin("POST", "/_emulator/clock", {"now": "2026-01-01T23:59:55Z"})
+    api.time.t += 2.5  # the base clock moves on
+    assert api.admin("GET", "/_emulator/clock").json()["now"] == "2026-01-01T23:59:57.500Z"
+
+
+def test_clock_stamps_the_chat_answers(api):
+    api.admin("POST", "/_emulator/clock", {"now": "2026-01-01T00:00:07Z"})
+    created = api.chat("five").json()["created"]
+    assert created == int(datetime(2026, 1, 1, 0, 0, 7, tzinfo=timezone.utc).timestamp())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"advance_seconds": "soon"}, {"now": "yesterday"}, {"now": 12}, {"advance_seconds": 1, "now": "2026-01-01T00:00:00Z"},
+     {"advance_seconds": 1e12}, {"now": "1969-12-31T00:00:00Z"}, {"speed": 2}],
+)
+def test_clock_with_a_bad_body_is_400(api, body):
+    r = api.admin("POST", "/_emulator/clock", body)
+    assert r.status_code == 400
+    assert api.admin("GET", "/_emulator/clock").json()["offset_seconds"] == 0.0
+
+
+# --- policy -------------------------------------------------------------------------------------
+
+
+def test_policy_get_names_the_version_and_the_choices(api):
+    body = api.admin("GET", "/_emulator/policy").json()
+    assert body["policy"] == DEFAULT_POLICY_ID
+    assert body["available"] == policy_ids()
+
+
+def test_policy_put_switches_the_version(api):
+    r = api.admin("PUT", "/_emulator/policy", {"policy": "current"})
+    assert r.status_code == 200 and r.json()["policy"] == "current"
+    assert api.admin("GET", "/_emulator/policy").json()["policy"] == "current"
+
+
+@pytest.mark.parametrize("body", [{"policy": "2019"}, {"policy": 3}, {}, {"policy": "current", "x": 1}])
+def test_policy_put_with_an_unknown_version_is_400(api, body):
+    r = api.admin("PUT", "/_emulator/policy", body)
+    assert r.status_code == 400
+    assert api.admin("GET", "/_emulator/policy").json()["policy"] == DEFAULT_POLICY_ID
+
+
+# --- reset --------------------------------------------------------------------------------------
+
+
+def test_reset_restores_the_start_state_and_keeps_the_demo_keys(api):
+    keys = dict(api.keys)
+    api.admin("POST", "/_emulator/accounts", {"balance_usd": 1})
+    api.admin("PATCH", "/_emulator/accounts/acct_five", {"balance_usd": 99})
+    api.admin("POST", "/_emulator/clock", {"advance_seconds": 3600})
+    api.admin("PUT", "/_emulator/policy", {"policy": "current"})
+    api.admin("POST", "/_emulator/faults", {"rules": [{"kind": "http_502"}]})
+    for _ in range(3):
+        api.chat("free")
+    r = api.admin("POST", "/_emulator/reset")
+    assert r.status_code == 200
+    assert api.keys == keys
+    assert len(api.admin("GET", "/_emulator/accounts").json()["data"]) == len(DEMO_ACCOUNTS)
+    assert api.account("acct_five")["balance_usd"] == 5.0
+    assert api.account("acct_free")["free_used_today"] == 0
+    assert api.admin("GET", "/_emulator/clock").json()["offset_seconds"] == 0.0
+    assert api.admin("GET", "/_emulator/policy").json()["policy"] == DEFAULT_POLICY_ID
+    assert api.chat("five").status_code == 200  # no fault any more, same key works
+
+
+# --- latency (recorded, not waited for) -----------------------------------------------------------
+
+
+def test_default_latency_is_drawn_between_20_and_50_ms(memory_api):
+    emu = memory_api.emu
+    emu.set_latency(None)
+    assert emu.latency_ms == DEFAULT_LATENCY_MS
+    for _ in range(10):
+        memory_api.chat("five")
+    low, high = DEFAULT_LATENCY_MS
+    assert len(memory_api.sleeps.delays) == 10
+    assert all(low / 1000 <= d <= high / 1000 for d in memory_api.sleeps.delays)
+    assert len(set(memory_api.sleeps.delays)) > 1
+
+
+def test_latency_draws_are_reproducible_with_the_seed(memory_api):
+    emu = memory_api.emu
+    emu.set_latency((20, 50))
+    first = [emu.latency_s() for _ in range(5)]
+    emu.reset()
+    assert [emu.latency_s() for _ in range(5)] == first
+
+
+def test_zero_latency_never_sleeps(memory_api):
+    memory_api.chat("five")
+    memory_api.chat("five", stream=True)
+    assert memory_api.sleeps.delays == []
+
+
+def test_fixed_latency_is_applied_to_successes_only(memory_api):
+    memory_api.emu.set_latency(30)
+    assert memory_api.chat("five").status_code == 200
+    assert memory_api.chat("negative").status_code == 402
+    assert memory_api.sleeps.delays == [0.03]
+
+
+@pytest.mark.parametrize("spec", [-1, (50, 20), "fast", float("inf"), (1, 2, 3)])
+def test_bad_latency_is_refused_with_a_clear_error(spec):
+    with pytest.raises(ValueError, match="latency_ms"):
+        create_app(latency_ms=spec)

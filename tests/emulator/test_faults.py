@@ -1,0 +1,204 @@
+"""Fault injection: upstream 429/502/503, slow answers, hangs and the mid-stream 429."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from orwidgets.emulator import DEFAULT_FREE_MODEL, DEFAULT_PAID_MODEL, MODELS
+from orwidgets.policy import MESSAGES, LimitSource, upstream_raw_message
+
+CHEAP_PAID = "qwen/qwen3-32b"
+
+
+def set_faults(api, *rules) -> httpx.Response:
+    r = api.admin("POST", "/_emulator/faults", {"rules": list(rules)})
+    assert r.status_code == 200, r.text
+    return r
+
+
+def statuses(api, n, who="five", **kw) -> list[int]:
+    return [api.chat(who, **kw).status_code for _ in range(n)]
+
+
+def test_faults_are_off_by_default(api):
+    assert statuses(api, 10) == [200] * 10
+
+
+def test_upstream_429_every_nth_call_with_retry_after_and_the_observed_body(api):
+    set_faults(api, {"kind": "upstream_429", "model": "*", "every": 3, "retry_after_s": 15})
+    answers = [api.chat("five") for _ in range(6)]
+    assert [r.status_code for r in answers] == [200, 200, 429, 200, 200, 429]
+    r = answers[2]
+    assert r.headers["Retry-After"] == "15"
+    assert not any(h.lower().startswith("x-ratelimit") for h in r.headers)
+    body = r.json()
+    assert body["user_id"] == api.user_id("five")
+    error = body["error"]
+    assert error["code"] == 429
+    assert error["message"] == MESSAGES.upstream
+    meta = error["metadata"]
+    assert meta["raw"] == upstream_raw_message(DEFAULT_FREE_MODEL)
+    assert meta["provider_name"] == MODELS[DEFAULT_FREE_MODEL].provider
+    assert meta["is_byok"] is False
+    assert meta["limit_source"] == LimitSource.UPSTREAM.value
+
+
+def test_upstream_429_defaults_to_a_retry_after(api):
+    set_faults(api, {"kind": "upstream_429"})
+    r = api.chat("five")
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "15"
+
+
+def test_upstream_429_without_retry_after_when_asked(api):
+    set_faults(api, {"kind": "upstream_429", "retry_after_s": None})
+    r = api.chat("five")
+    assert r.status_code == 429
+    assert "retry-after" not in r.headers
+
+
+def test_an_upstream_failure_costs_nothing(api):
+    set_faults(api, {"kind": "upstream_429", "model": CHEAP_PAID})
+    assert api.chat("five", model=CHEAP_PAID, max_tokens=8).status_code == 429
+    assert api.account("acct_five")["balance_usd"] == 5.0
+
+
+def test_an_upstream_failure_on_a_free_model_counts_as_an_attempt(api):
+    set_faults(api, {"kind": "upstream_429"})
+    api.chat("five")
+    assert api.account("acct_five")["free_used_today"] == 1
+
+
+@pytest.mark.parametrize(("kind", "status"), [("http_502", 502), ("http_503", 503)])
+def test_502_and_503_answer_openrouter_error_json(api, kind, status):
+    set_faults(api, {"kind": kind})
+    r = api.chat("five")
+    assert r.status_code == status
+    error = r.json()["error"]
+    assert error["code"] == status
+    assert error["message"] == MESSAGES.upstream
+    assert error["metadata"]["provider_name"] == MODELS[DEFAULT_FREE_MODEL].provider
+
+
+def test_faults_apply_per_model(api):
+    set_faults(api, {"kind": "http_503", "model": DEFAULT_PAID_MODEL})
+    assert api.chat("five", model=DEFAULT_FREE_MODEL).status_code == 200
+    assert api.chat("five", model=DEFAULT_PAID_MODEL, max_tokens=8).status_code == 503
+
+
+def test_fault_model_patterns_match_shell_style(api):
+    set_faults(api, {"kind": "http_502", "model": "*:free"})
+    assert api.chat("five", model=DEFAULT_FREE_MODEL).status_code == 502
+    assert api.chat("five", model=CHEAP_PAID, max_tokens=8).status_code == 200
+
+
+def test_faults_never_hide_the_platforms_own_errors(api):
+    set_faults(api, {"kind": "upstream_429"})
+    assert api.chat("negative").status_code == 402
+    assert api.chat("sk-or-v1-" + "1" * 64).status_code == 401
+
+
+def test_seeded_probability_gives_the_same_pattern_each_time(api):
+    rule = {"kind": "http_503", "probability": 0.5, "seed": 42}
+    set_faults(api, rule)
+    first = statuses(api, 10)
+    api.time.t += 60
+    set_faults(api, rule)
+    second = statuses(api, 10)
+    assert first == second
+    assert 200 in first and 503 in first
+
+
+def test_probability_zero_never_fires_and_one_always_fires(api):
+    set_faults(api, {"kind": "http_503", "probability": 0})
+    assert statuses(api, 5) == [200] * 5
+    set_faults(api, {"kind": "http_503", "probability": 1})
+    assert statuses(api, 5) == [503] * 5
+
+
+def test_empty_rules_clear_the_faults(api):
+    set_faults(api, {"kind": "http_502"})
+    set_faults(api)
+    assert statuses(api, 3) == [200] * 3
+
+
+def test_first_firing_rule_wins(api):
+    set_faults(api, {"kind": "http_502", "every": 2}, {"kind": "http_503"})
+    assert statuses(api, 4) == [503, 502, 503, 502]
+
+
+def test_slow_fault_adds_its_delay(memory_api):
+    set_faults(memory_api, {"kind": "slow", "delay_ms": 1500})
+    assert memory_api.chat("five").status_code == 200
+    assert memory_api.sleeps.delays == [1.5]
+
+
+def test_hang_holds_the_answer_until_the_client_times_out(uvicorn_api):
+    import asyncio
+
+    uvicorn_api.emu.sleep = asyncio.sleep  # a real hang, on the server's own loop
+    set_faults(uvicorn_api, {"kind": "hang", "delay_ms": 30_000})
+    with pytest.raises(httpx.ReadTimeout):
+        uvicorn_api.client.post(
+            "/api/v1/chat/completions",
+            json={"model": DEFAULT_FREE_MODEL, "messages": [{"role": "user", "content": "hi"}]},
+            headers=uvicorn_api.auth("five"), timeout=0.3,
+        )
+    set_faults(uvicorn_api)
+    assert uvicorn_api.chat("five").status_code == 200  # the server is still answering
+
+
+def test_hang_that_reaches_its_cap_answers(memory_api):
+    set_faults(memory_api, {"kind": "hang", "delay_ms": 2000})
+    assert memory_api.chat("five").status_code == 200
+    assert 2.0 in memory_api.sleeps.delays
+
+
+def test_mid_stream_429_arrives_as_an_sse_error_chunk_after_a_200(api):
+    set_faults(api, {"kind": "mid_stream_429", "model": CHEAP_PAID})
+    r = api.chat("five", model=CHEAP_PAID, max_tokens=40, stream=True)
+    assert r.status_code == 200
+    events = [line[6:] for line in r.text.split("\n") if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    last = json.loads(events[-2])
+    assert last["error"] == {"code": 429, "message": MESSAGES.mid_stream,
+                             "metadata": {"error_type": "rate_limit_exceeded"}}
+    assert last["choices"][0]["finish_reason"] == "error"
+    assert not any("usage" in json.loads(e) for e in events[:-1])
+    assert api.account("acct_five")["balance_usd"] == 5.0
+
+
+def test_mid_stream_429_leaves_plain_requests_alone(api):
+    set_faults(api, {"kind": "mid_stream_429"})
+    assert api.chat("five").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"rules": [{"kind": "explode"}]},
+        {"rules": [{"kind": "http_502", "every": 2, "probability": 0.5}]},
+        {"rules": [{"kind": "http_502", "probability": 2}]},
+        {"rules": [{"kind": "http_502", "every": 0}]},
+        {"rules": [{"kind": "http_502", "colour": "red"}]},
+        {"rules": [{"kind": "slow", "delay_ms": -5}]},
+        {"rules": [{"kind": "http_502", "model": ""}]},
+        {"rules": "all"},
+        {"faults": []},
+        [],
+    ],
+)
+def test_bad_fault_rules_are_400_and_change_nothing(api, body):
+    set_faults(api, {"kind": "http_502", "every": 1000})
+    r = api.admin("POST", "/_emulator/faults", body)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 400
+    assert api.chat("five").status_code == 200
+
+
+def test_faults_answer_echoes_the_normalised_rules(api):
+    r = set_faults(api, {"kind": "slow"})
+    assert r.json() == {"rules": [{"kind": "slow", "model": "*", "seed": 0, "delay_ms": 3000}]}
