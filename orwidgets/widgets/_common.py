@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
-from traitlets import TraitError
+from traitlets import TraitError, Unicode
 
 from .._secret import SecretKey, key_from_env
 from ..policy import POLICIES, PolicyVersion, get_policy
 
 __all__ = [
+    "KeyBox",
     "COLORS",
     "CSS",
     "fmt_usd",
@@ -275,6 +276,19 @@ def figure_layout(**overrides: Any) -> dict[str, Any]:
 # --- the API key field ---------------------------------------------------------------------------
 
 
+class KeyBox(W.Password):
+    """A password box whose value never echoes back over the comm.
+
+    ipywidgets 8 echoes every value a browser sends back to all frontends (``echo_update``); for a
+    key that would put it on the wire a second time. Here it only ever passes through: observers
+    move it into Python memory and empty the box.
+    """
+
+    value = Unicode("", help="Emptied as soon as a key arrives (the key moves to Python memory)").tag(
+        sync=True, echo_update=False
+    )
+
+
 class KeyField:
     """Where a reader gives an API key without it ever living in widget state.
 
@@ -289,7 +303,7 @@ class KeyField:
         self._key: SecretKey | None = key_from_env(env_name)
         self.from_env = self._key is not None
         self._on_change = on_change
-        self.box = W.Password(
+        self.box = KeyBox(
             value="",
             placeholder="paste your key (kept in memory only)",
             description="API key",

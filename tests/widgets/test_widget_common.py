@@ -127,3 +127,10 @@ def test_key_field_refuses_a_blank_key_and_keeps_nothing():
     field.box.value = "   "
     assert field.key is None and field.box.value == ""
     assert "empty" in field.status.value
+
+
+def test_key_boxes_never_echo_a_typed_key_back_over_the_comm():
+    from orwidgets.widgets._common import KeyBox, KeyField
+
+    assert KeyBox.class_traits()["value"].metadata.get("echo_update") is False
+    assert isinstance(KeyField().box, KeyBox)
