@@ -6,7 +6,7 @@ Three ways to run it::
     handle = start()                          # in a notebook: background thread, free loopback port
     $ orwidgets emulator --port 8787          # command line (also python -m orwidgets.emulator)
 
-See ``docs/emulator.md`` (the README section) for the routes, the admin API and the demo accounts.
+See the README section "The OpenRouter emulator" for the routes, the admin API and the demo accounts.
 """
 
 from __future__ import annotations
