@@ -18,9 +18,9 @@ install-test: $(PY)
 
 ## Open the tutorial in JupyterLab (the in-kernel emulator is the default target: no key needed).
 lab: install-lab
-	cd notebooks && ../$(VENV)/bin/jupyter lab 01-tutorial.ipynb
+	$(VENV)/bin/jupyter lab notebooks/01-tutorial.ipynb
 
-## The tutorial as a Voila app.
+## The tutorial as a Voila app (voila.json turns on progressive rendering).
 voila: install-lab
 	$(VENV)/bin/voila notebooks/01-tutorial.ipynb
 

@@ -14,6 +14,8 @@ import html
 import math
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
+from copy import deepcopy
 from typing import Any
 
 import ipywidgets as W
@@ -23,6 +25,7 @@ from .._secret import SecretKey, key_from_env
 from ..policy import POLICIES, PolicyVersion, get_policy
 
 __all__ = [
+    "figure_widget",
     "KeyBox",
     "COLORS",
     "CSS",
@@ -244,6 +247,38 @@ def call_later(delay_s: float, fn: Callable[[], None]) -> Any:
 
 
 # --- figures -------------------------------------------------------------------------------------
+
+
+_FIGURE_CLASS: Any = None
+
+
+def figure_widget(**kwargs: Any) -> Any:
+    """A plotly ``FigureWidget`` whose synced state follows every ``batch_update``.
+
+    plotly sends later changes as one-off restyle/relayout messages and refreshes the synced
+    ``_widget_data``/``_widget_layout`` only when the figure itself is displayed, which never
+    happens for a figure inside a ``VBox``. A view that connects later (Voila connects after the
+    whole notebook ran; a page reload) would then draw the figure as it was built, with no traces.
+    Refreshing that state after each batch makes every new view draw the figure as it is; existing
+    views ignore it (the front end's handler for a new ``_widget_data`` does nothing).
+    """
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        import plotly.graph_objects as go
+
+        class SyncedFigureWidget(go.FigureWidget):
+            @contextmanager
+            def batch_update(self):  # type: ignore[override]
+                with super().batch_update():
+                    yield
+                self.sync_state()
+
+            def sync_state(self) -> None:
+                self._widget_layout = deepcopy(self._layout_obj._props)
+                self._widget_data = deepcopy(self._data)
+
+        _FIGURE_CLASS = SyncedFigureWidget
+    return _FIGURE_CLASS(**kwargs)
 
 
 def figure_layout(**overrides: Any) -> dict[str, Any]:

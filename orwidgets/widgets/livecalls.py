@@ -318,11 +318,9 @@ class LiveCalls(W.VBox):
         self._set_status("ready", "muted")
 
     def _make_figure(self) -> Any:
-        import plotly.graph_objects as go
+        from ._common import figure_layout, figure_widget
 
-        from ._common import figure_layout
-
-        fig = go.FigureWidget(layout=figure_layout(
+        fig = figure_widget(layout=figure_layout(
             title={"text": "One point per call", "x": 0.01},
             xaxis={"title": {"text": "seconds since the run started"}},
             yaxis={"title": {"text": "latency (ms)"}, "rangemode": "tozero"},
@@ -335,6 +333,7 @@ class LiveCalls(W.VBox):
                 customdata=[],
                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>",
             )
+        fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     @staticmethod

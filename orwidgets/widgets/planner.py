@@ -57,6 +57,7 @@ from ._common import (
     call_later,
     esc,
     figure_layout,
+    figure_widget,
     fmt_duration,
     fmt_usd,
     guarded,
@@ -743,9 +744,7 @@ class DepletionPlanner(W.VBox):
         self._status.value = f'<div style="color:{CSS["muted"]}">{esc("; ".join(parts))}</div>'
 
     def _make_figure(self) -> Any:
-        import plotly.graph_objects as go
-
-        fig = go.FigureWidget(layout=figure_layout(
+        fig = figure_widget(layout=figure_layout(
             title={"text": "Balance and paid RPS cap over time", "x": 0.02},
             xaxis={"title": {"text": "hours from 00:00 UTC"}},
             yaxis={"title": {"text": "balance (US$)"}, "rangemode": "tozero"},
@@ -763,6 +762,7 @@ class DepletionPlanner(W.VBox):
                         marker={"color": COLORS["crossing"], "size": 12, "symbol": "x"})
         fig.add_scatter(name="forecast crossing", mode="lines", yaxis="y2",
                         line={"color": COLORS["crossing"], "dash": "dot", "width": 1})
+        fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _trace(self, name: str) -> Any:

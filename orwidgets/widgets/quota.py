@@ -28,6 +28,7 @@ from ._common import (
     Notice,
     esc,
     figure_layout,
+    figure_widget,
     fmt_clock,
     fmt_count,
     fmt_duration,
@@ -387,8 +388,6 @@ class FreeQuotaExplorer(W.VBox):
         self._pace_readout.value = "".join(parts)
 
     def _make_figure(self) -> Any:
-        import plotly.graph_objects as go
-
         ids = list(POLICIES)
         low, high = [], []
         for pid in ids:
@@ -396,27 +395,33 @@ class FreeQuotaExplorer(W.VBox):
             threshold = topup_threshold(version)
             low.append(daily_free_quota(0.0, version))
             high.append(daily_free_quota(threshold, version))
-        fig = go.FigureWidget(
+        fig = figure_widget(
             layout=figure_layout(
                 title={"text": "Free-model requests per UTC day, by policy version", "x": 0.02},
                 barmode="group",
-                xaxis={"title": {"text": "policy version"}, "type": "category"},
+                # Numeric positions with the ids as tick labels: a marker at x="2025-04" made
+                # plotly re-guess the axis as dates in the browser.
+                xaxis={"title": {"text": "policy version"}, "type": "linear",
+                       "tickmode": "array", "tickvals": list(range(len(ids))), "ticktext": ids,
+                       "range": [-0.5, len(ids) - 0.5], "zeroline": False},
                 yaxis={"title": {"text": "requests per day"}, "rangemode": "tozero"},
                 height=320,
             )
         )
-        fig.add_bar(name="not topped up", x=ids, y=low, marker_color=COLORS["low"],
+        positions = list(range(len(ids)))
+        fig.add_bar(name="not topped up", x=positions, y=low, customdata=ids, marker_color=COLORS["low"],
                     text=[f"{v:,}" for v in low], textposition="outside", offsetgroup="0")
-        fig.add_bar(name=TOPPED_UP_LABEL, x=ids, y=high,
+        fig.add_bar(name=TOPPED_UP_LABEL, x=positions, y=high, customdata=ids,
                     marker_color=COLORS["high"], text=[f"{v:,}" for v in high],
                     textposition="outside", offsetgroup="1")
         fig.add_scatter(name="your quota", mode="markers", x=[], y=[],
                         marker={"symbol": "diamond", "size": 14, "color": COLORS["you"],
                                 "line": {"width": 1.5, "color": "white"}})
+        fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _move_marker(self) -> None:
         marker = next(t for t in self.figure.data if t.name == "your quota")
         with self.figure.batch_update():
-            marker.x = [self.account.policy]
+            marker.x = [list(POLICIES).index(self.account.policy)]
             marker.y = [self.model.daily_quota]

@@ -15,6 +15,7 @@ from ._common import (
     Notice,
     esc,
     figure_layout,
+    figure_widget,
     fmt_usd,
     guarded,
     policy_caption,
@@ -140,7 +141,9 @@ class RPSExplorer(W.VBox):
             max=math.log10(SLIDER_MAX_USD),
             step=SLIDER_STEP,
             description="Balance $",
-            readout_format=",.2f",
+            # The slider's own readout would show its grid point ($42.66 for a typed $42.30);
+            # the typed field beside it shows the exact balance instead.
+            readout=False,
             continuous_update=True,
             layout=W.Layout(width="520px"),
         )
@@ -196,10 +199,22 @@ class RPSExplorer(W.VBox):
         return round(value, 2 if value >= 0.1 else 3)
 
     def _on_slider(self, change: dict[str, Any]) -> None:
-        if self._syncing:
+        if self._syncing or self._is_snap_of_balance(change["new"]):
             return
         set_number(self.account, "balance_usd", self._round_from_slider(change["new"]),
                    self._notice, "balance")
+
+    def _is_snap_of_balance(self, value: float) -> bool:
+        """Whether a value from the slider is only its grid's rounding of the current balance.
+
+        A typed $42.30 goes to the browser, which snaps it to the nearest exponent step ($42.66)
+        and sends that back; taking it would overwrite what the reader typed. A real move (a drag,
+        an arrow key) lands at least half a step away, a snap strictly less.
+        """
+        balance = self._slider_value(self.account.balance_usd)
+        if value <= 0 or balance <= 0:
+            return False
+        return abs(math.log10(value) - math.log10(balance)) < SLIDER_STEP / 2
 
     def _on_input(self, change: dict[str, Any]) -> None:
         if self._syncing:
@@ -256,9 +271,7 @@ class RPSExplorer(W.VBox):
         )
 
     def _make_figure(self) -> Any:
-        import plotly.graph_objects as go
-
-        fig = go.FigureWidget(
+        fig = figure_widget(
             layout=figure_layout(
                 title={"text": "Paid requests per second against balance", "x": 0.02},
                 xaxis={"title": {"text": "balance (US$, log scale)"}, "type": "log",
@@ -276,6 +289,7 @@ class RPSExplorer(W.VBox):
                         marker={"color": COLORS["marker"], "size": 13, "line": {"width": 1.5,
                                 "color": "white"}},
                         hovertemplate="$%{x:,.2f} → %{y} RPS<extra>current balance</extra>")
+        fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _trace(self, name: str) -> Any:

@@ -134,3 +134,14 @@ def test_voila_server_extension_ships_enabled_in_its_wheel():
     files = metadata.files("voila") or []
     configs = [f for f in files if re.search(r"jupyter_server_config\.d/voila\.json$", str(f))]
     assert configs, "voila's wheel no longer enables its server extension: add a postBuild"
+
+
+def test_voila_renders_progressively_from_the_repository_root():
+    # Voila (standalone from `make voila`, or the server extension Binder's urlpath=voila/...
+    # opens) reads voila.json from the working directory, the repository root. Progressive
+    # rendering makes the FigureWidgets arrive one cell at a time; all at once, anywidget's fixed
+    # 2 s to load plotly's module is too short for some (tests/browser shows it).
+    import json
+
+    config = json.loads((ROOT / "voila.json").read_text())
+    assert config == {"VoilaConfiguration": {"progressive_rendering": True}}

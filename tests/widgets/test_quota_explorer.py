@@ -101,8 +101,10 @@ def test_per_minute_readout_is_the_policys(explorer):
 
 def test_chart_bars_hold_each_versions_quota(explorer):
     low, high = trace(explorer.figure, "not topped up"), trace(explorer.figure, TOPPED_UP_LABEL)
-    assert list(low.x) == list(policy.POLICIES)
-    for pid, lo, hi in zip(low.x, low.y, high.y):
+    assert list(low.customdata) == list(policy.POLICIES)
+    ticks = explorer.figure.layout.xaxis
+    assert list(ticks.ticktext) == list(policy.POLICIES) and list(ticks.tickvals) == list(low.x)
+    for pid, lo, hi in zip(low.customdata, low.y, high.y):
         v = policy.get_policy(pid)
         assert lo == v.free_daily_low
         assert hi == (v.free_daily_high if v.has_topup_tier else v.free_daily_low)
@@ -110,11 +112,20 @@ def test_chart_bars_hold_each_versions_quota(explorer):
 
 def test_chart_marker_follows_policy_and_toggle(explorer):
     you = trace(explorer.figure, "your quota")
-    assert (tuple(you.x), tuple(you.y)) == (("2025-04",), (LOW,))
+    position = list(policy.POLICIES).index
+    assert (tuple(you.x), tuple(you.y)) == ((position("2025-04"),), (LOW,))
     explorer._toggle.value = True
     assert tuple(you.y) == (HIGH,)
     explorer.policy = "legacy-2024"
-    assert tuple(you.x) == ("legacy-2024",)
+    assert tuple(you.x) == (position("legacy-2024"),)
+
+
+def test_synced_figure_state_follows_updates_for_views_that_connect_later(explorer):
+    # Voila connects after the notebook ran: the state it gets must hold the traces as they are.
+    explorer._toggle.value = True
+    state = {t["name"]: t for t in explorer.figure._widget_data}
+    assert set(state) == {"not topped up", TOPPED_UP_LABEL, "your quota"}
+    assert list(state["your quota"]["y"]) == [HIGH]
 
 
 def test_pace_exhausts_the_low_quota_at_the_hand_computed_time(explorer):

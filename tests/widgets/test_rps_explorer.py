@@ -182,3 +182,27 @@ def test_repr_names_policy_balance_and_rps():
 def test_public_traits_have_help(explorer):
     for name in ("policy", "balance_usd", "rps", "rule"):
         assert explorer.traits()[name].help
+
+
+def test_synced_figure_state_follows_updates_for_views_that_connect_later():
+    from orwidgets.widgets import RPSExplorer
+
+    explorer = RPSExplorer(balance_usd=42.3)
+    explorer.balance_usd = 1000.0
+    state = {t["name"]: t for t in explorer.figure._widget_data}
+    assert set(state) >= {"paid RPS", "floor region", "cap region", "current balance"}
+    assert (list(state["current balance"]["x"]), list(state["current balance"]["y"])) == ([1000.0], [500])
+
+
+def test_slider_snapping_a_typed_balance_does_not_overwrite_it():
+    from orwidgets.widgets import RPSExplorer
+    from orwidgets.widgets.rps import SLIDER_STEP
+
+    explorer = RPSExplorer()
+    explorer._input.value = 42.3
+    # What the browser sends back: 42.3 snapped to the log grid (10 ** 1.63 = 42.66).
+    explorer._slider.value = 10 ** (round(math.log10(42.3) / SLIDER_STEP) * SLIDER_STEP)
+    assert (explorer.balance_usd, explorer.rps) == (42.3, 43)
+    # One arrow-key step down from the snapped value is a real move.
+    explorer._slider.value = 10 ** (round(math.log10(42.3) / SLIDER_STEP) * SLIDER_STEP - SLIDER_STEP)
+    assert explorer.balance_usd == 41.69
