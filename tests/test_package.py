@@ -77,3 +77,15 @@ def test_cli_help_and_unknown_command():
     assert ok.returncode == 0 and "orwidgets emulator" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "orwidgets", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown command 'nope'" in bad.stderr
+
+
+def test_readme_pictures_exist_and_stay_small():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"\]\((docs/img/[^)]+\.png)\)", readme)
+    assert len(pictures) == 6  # one per widget of the tutorial
+    for picture in pictures:
+        path = ROOT / picture
+        assert path.exists(), picture
+        assert path.stat().st_size < 150_000, picture

@@ -294,9 +294,9 @@ def figure_layout(**overrides: Any) -> dict[str, Any]:
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "font": {"color": COLORS["text"], "size": 12},
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 70},
         "height": 360,
-        "legend": {"orientation": "h", "y": -0.22, "bgcolor": "rgba(0,0,0,0)"},
+        "legend": {"orientation": "h", "y": -0.3, "bgcolor": "rgba(0,0,0,0)"},
         "xaxis": dict(axis),
         "yaxis": dict(axis),
     }

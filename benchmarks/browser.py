@@ -1,0 +1,249 @@
+"""Real-browser latency of the tutorial, next to a bare notebook measured in the same run.
+
+Figures (headless Debian chromium, JupyterLab and Voila on loopback):
+
+- open -> first response: from ``goto`` until the first widget has answered a key press (JupyterLab:
+  open, Run All, press; Voila: the page runs the notebook on the server first, then press);
+- key -> RPS readout and key -> chart marker: median of N key presses (Home/End alternately, so every
+  press changes the balance), timed inside the page from the ``keydown`` to the DOM mutation that
+  shows the new value.
+
+Baseline: ``tests/browser/bare.ipynb`` (one FloatSlider moving one FigureWidget marker). The machine
+is shared and noisy: read the ratios, not the absolute times.
+
+Run: ``.venv/bin/python benchmarks/browser.py [--presses N] [--opens N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+
+import orw_browser as ob
+
+# What each notebook shows: the slider handle, and the DOM values that must change on a key press.
+TUTORIAL = {
+    "handle": ob.RPS_HANDLE,
+    "readout": f"(document.querySelector({ob.RPS_VALUE!r}) || {{}}).textContent",
+    "marker": (
+        "(() => { const g = document.querySelector('.orw-rps-explorer .js-plotly-plot');"
+        " const t = g && g.data && g.data.find(d => d.name === 'current balance');"
+        " return t ? String(t.x[0]) : undefined; })()"
+    ),
+}
+BARE = {
+    "handle": ".bare-slider .noUi-handle",
+    "readout": None,
+    "marker": (
+        "(() => { const g = document.querySelector('.js-plotly-plot');"
+        " const t = g && g.data && g.data.find(d => d.name === 'marker');"
+        " return t ? String(t.x[0]) : undefined; })()"
+    ),
+}
+
+# Installed before the key press: records the keydown time, then the time each watched value first
+# differs from its value at install time (a MutationObserver on the whole document: the readout is
+# HTML text, the marker an SVG transform).
+_ARM_JS = """([exprs]) => {
+  const read = exprs.map(e => new Function('return ' + e));
+  const before = read.map(f => f());
+  const out = {t0: null, t: read.map(() => null)};
+  window.__orwBench = out;
+  document.addEventListener('keydown', () => { out.t0 = performance.now(); },
+                            {capture: true, once: true});
+  const check = () => {
+    read.forEach((f, i) => {
+      if (out.t[i] === null && out.t0 !== null && f() !== before[i]) out.t[i] = performance.now();
+    });
+    if (out.t.every(v => v !== null)) obs.disconnect();
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true,
+                              attributes: true});
+}"""
+
+
+def _exprs(kind: dict[str, Any]) -> list[str]:
+    return [e for e in (kind["readout"], kind["marker"]) if e]
+
+
+def _press_and_time(page: Any, kind: dict[str, Any], key: str) -> list[float | None]:
+    """Milliseconds from keydown to each watched value changing (readout first, then marker);
+    None for a secondary value that did not change within a few seconds (a broken chart)."""
+    page.evaluate(_ARM_JS, [_exprs(kind)])
+    page.focus(kind["handle"])
+    page.keyboard.press(key)
+    page.wait_for_function("() => window.__orwBench.t[0] !== null", timeout=ob.REACT_MS)
+    with contextlib.suppress(Exception):  # a value that never changes is reported as missing
+        page.wait_for_function("() => window.__orwBench.t.every(v => v !== null)", timeout=3000)
+    res = page.evaluate("() => window.__orwBench")
+    return [None if t is None else t - res["t0"] for t in res["t"]]
+
+
+def _first_response(page: Any, kind: dict[str, Any], t0: float) -> float:
+    """Seconds from ``t0`` until the first widget answers an End key press (the readout for the
+    tutorial, the marker for the bare notebook). Both notebooks start below the slider's end."""
+    page.wait_for_selector(kind["handle"], timeout=ob.RENDER_MS)
+    primary = kind["readout"] or kind["marker"]
+    page.wait_for_function(f"() => {primary} !== undefined", timeout=ob.RENDER_MS)
+    page.evaluate(_ARM_JS, [[primary]])
+    page.focus(kind["handle"])
+    page.keyboard.press("End")
+    page.wait_for_function("() => window.__orwBench.t[0] !== null", timeout=ob.REACT_MS)
+    return time.perf_counter() - t0
+
+
+def _presses(page: Any, kind: dict[str, Any], n: int) -> list[list[float | None]]:
+    """n presses alternating Home/End (each changes the value), after one to reach Home."""
+    page.focus(kind["handle"])
+    with contextlib.suppress(Exception):  # already at Home: nothing changes, nothing to time
+        _press_and_time(page, kind, "Home")
+    return [_press_and_time(page, kind, "End" if i % 2 == 0 else "Home") for i in range(n)]
+
+
+def _open_lab(browser: Any, lab: ob.Server, path: str, kind: dict[str, Any]) -> tuple[Any, float]:
+    context, page, _ = ob.new_page(browser)
+    t0 = time.perf_counter()
+    ob.open_lab_notebook(page, lab, path)
+    ob.run_all_cells(page)
+    return (context, page), _first_response(page, kind, t0)
+
+
+def _open_voila(
+    browser: Any, voila: ob.Server, path: str, kind: dict[str, Any]
+) -> tuple[Any, float]:
+    context, page, _ = ob.new_page(browser)
+    t0 = time.perf_counter()
+    ob.open_voila(page, voila, path)
+    return (context, page), _first_response(page, kind, t0)
+
+
+def _series(rows: list[list[float | None]], i: int) -> list[float]:
+    return [r[i] for r in rows if r[i] is not None]  # type: ignore[misc]
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def _row(label: str, tut: float, bare: float, unit: str) -> str:
+    ratio = tut / bare if bare else float("nan")
+    digits = 1 if unit == "s" else 0
+    return f"{label:<42}{tut:>10.{digits}f}{bare:>10.{digits}f} {unit:<3}{ratio:>7.2f}x"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=20, help="key presses per notebook")
+    parser.add_argument("--opens", type=int, default=1, help="page openings per notebook/server")
+    args = parser.parse_args(argv)
+
+    if ob.chromium_path() is None:
+        message = f"benchmarks/browser.py: no `chromium` on PATH; {ob.INSTALL_HINT}"
+        print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
+        return 1 if os.environ.get("CI", "").lower() == "true" else 0
+    if not ob.TUTORIAL.exists():
+        print(f"benchmarks/browser.py: {ob.TUTORIAL} missing", file=sys.stderr)
+        return 1
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="orw-bench-browser-") as tmp:
+        sandbox = ob.make_sandbox(Path(tmp))
+        lab = ob.start_lab(sandbox)
+        voila = ob.start_voila(sandbox)
+        try:
+            with sync_playwright() as p:
+                browser = ob.launch_chromium(p)
+                try:
+                    return _measure(browser, lab, voila, sandbox, args)
+                finally:
+                    browser.close()
+        finally:
+            voila.stop()
+            lab.stop()
+
+
+def _measure(
+    browser: Any, lab: ob.Server, voila: ob.Server, sandbox: ob.Sandbox, args: argparse.Namespace
+) -> int:
+    notebooks = {"tutorial": (sandbox.tutorial, TUTORIAL), "bare": (sandbox.bare, BARE)}
+    opened: dict[tuple[str, str], list[float]] = {}
+    keys: dict[tuple[str, str], list[list[float | None]]] = {}
+    failures: dict[tuple[str, str], str] = {}
+    # Interleave tutorial and baseline so that load from other users hits both alike.
+    for _ in range(args.opens):
+        for server_name, server, opener in (("voila", voila, _open_voila), ("lab", lab, _open_lab)):
+            for name, (path, kind) in notebooks.items():
+                where = (server_name, name)
+                if where in failures:
+                    continue
+                context = None
+                try:
+                    (context, page), secs = opener(browser, server, path, kind)
+                    opened.setdefault(where, []).append(secs)
+                    keys.setdefault(where, []).extend(_presses(page, kind, args.presses))
+                except Exception as exc:  # noqa: BLE001 - report it, measure the rest
+                    failures[where] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                finally:
+                    if context is not None:
+                        context.close()
+
+    print(
+        f"headless chromium; {args.opens} opening(s) and {args.presses} key presses per "
+        f"notebook and server; medians. Shared 2-core machine: figures are noisy."
+    )
+    print("first response: the RPS readout (tutorial), the chart marker (bare).")
+    print(f"{'':<42}{'tutorial':>10}{'bare':>10} {'':<3}{'ratio':>8}")
+    for server_name in ("voila", "lab"):
+        tut = opened.get((server_name, "tutorial"), [])
+        bare = opened.get((server_name, "bare"), [])
+        print(_row(f"{server_name}: open -> first response", _median(tut), _median(bare), "s"))
+    for server_name in ("voila", "lab"):
+        tut = keys.get((server_name, "tutorial"), [])
+        bare = keys.get((server_name, "bare"), [])
+        readout, tut_marker = _series(tut, 0), _series(tut, -1)
+        bare_marker = _series(bare, -1)
+        print(
+            _row(
+                f"{server_name}: key -> RPS readout (bare: marker)",
+                _median(readout),
+                _median(bare_marker),
+                "ms",
+            )
+        )
+        print(
+            _row(
+                f"{server_name}: key -> chart marker",
+                _median(tut_marker),
+                _median(bare_marker),
+                "ms",
+            )
+        )
+        for label, series, total in (
+            ("tutorial readout", readout, len(tut)),
+            ("tutorial marker", tut_marker, len(tut)),
+            ("bare marker", bare_marker, len(bare)),
+        ):
+            if len(series) < total:
+                print(
+                    f"  {server_name}: {label} did not change on {total - len(series)} "
+                    f"of {total} presses"
+                )
+    for (server_name, name), why in failures.items():
+        print(f"NOT MEASURED {server_name}/{name}: {why}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

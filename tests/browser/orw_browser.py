@@ -1,0 +1,650 @@
+"""Shared machinery of the browser tests and ``benchmarks/browser.py``.
+
+JupyterLab and Voila run as subprocesses on loopback, each in its own session with a temporary
+``HOME``, Jupyter dirs, lab settings and workspaces; Chromium is Debian's, driven by Playwright.
+Nothing here may reach the internet: every non-loopback request from the page is aborted and
+recorded. Know-how (flags, settings, selectors, timings): shared/reference/browser-and-binder.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BARE_NOTEBOOK = HERE / "bare.ipynb"
+TUTORIAL = REPO / "notebooks" / "01-tutorial.ipynb"
+ARTIFACTS = REPO / "test-artifacts"
+DOC_IMAGES = REPO / "docs" / "img"
+
+INSTALL_HINT = "install Debian's chromium: apt-get install chromium"
+
+# From browser-and-binder.md: --no-sandbox because CI runs as root; the rest keeps Chromium from
+# phoning home (there is no network anyway) and from doing GPU work on a machine without one.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "TEST"
+VIEWPORT = {"width": 1280, "height": 1400}
+
+# Timeouts (ms). Bounded but generous: the machine has 2 shared cores; a FigureWidget notebook takes
+# about 8.5 s to render in JupyterLab when the machine is quiet.
+SERVER_START_S = 60.0
+PAGE_LOAD_MS = 120_000
+RUN_ALL_MS = 120_000
+RENDER_MS = 60_000
+REACT_MS = 15_000
+
+# Every non-loopback request is aborted; these are the only ones a page is allowed to *try*.
+# Each entry: (regex on the URL, why it is expected).
+ALLOWED_ABORTED_URLS: list[tuple[str, str]] = [
+    (
+        r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]*/css/",
+        "Voila's page template links Font Awesome CSS from a CDN; icons are cosmetic",
+    ),
+]
+
+# Console errors allowed, each with the reason. Kept minimal: anything else fails the test.
+# Each entry: (regex on the console text, regex on the message's source URL or None, why).
+ALLOWED_CONSOLE_ERRORS: list[tuple[str, str | None, str]] = [
+    (
+        r"^Failed to load resource: net::ERR_FAILED$",
+        ALLOWED_ABORTED_URLS[0][0],
+        "the Font Awesome CDN request above, aborted by our route (offline by design)",
+    ),
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's ``chromium`` on PATH, or None."""
+    return shutil.which("chromium")
+
+
+def jupyter_bin(name: str) -> str:
+    """The venv's own console script (sibling of ``sys.executable``), never one from PATH."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: install the test extras (make install-test)")
+    return str(path)
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (bind to port 0 and let the kernel choose)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- Sandbox: HOME, Jupyter dirs, settings, a copy of the notebooks ------------------------------
+
+
+@dataclass
+class Sandbox:
+    """A temporary world for the servers. Notebooks are *copies*: running them never writes
+    outputs or widget state into the repository's files."""
+
+    root: Path
+    env: dict[str, str]
+    notebooks: Path  # the servers' root dir
+    settings: Path
+    workspaces: Path
+    logs: Path
+
+    @property
+    def tutorial(self) -> str:
+        """The tutorial's path relative to the servers' root dir."""
+        return "notebooks/" + TUTORIAL.name
+
+    @property
+    def bare(self) -> str:
+        return BARE_NOTEBOOK.name
+
+
+def make_sandbox(root: Path) -> Sandbox:
+    """Create HOME, Jupyter config/data/runtime dirs, lab settings, a kernelspec and notebook copies.
+
+    ``sys.prefix/share/jupyter`` stays on the Jupyter path (lab extensions of ipywidgets, anywidget,
+    plotly and voila live there); only a kernelspec pointing at *this* interpreter is put in front
+    of it via ``JUPYTER_PATH``.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    home = root / "home"
+    dirs = {
+        "JUPYTER_CONFIG_DIR": root / "jupyter-config",
+        "JUPYTER_DATA_DIR": root / "jupyter-data",
+        "JUPYTER_RUNTIME_DIR": root / "jupyter-runtime",
+        "IPYTHONDIR": root / "ipython",
+        "JUPYTER_PATH": root / "jupyter-path",
+    }
+    for d in [home, *dirs.values()]:
+        d.mkdir(parents=True, exist_ok=True)
+
+    kernel_dir = dirs["JUPYTER_PATH"] / "kernels" / "python3"
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    (kernel_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "metadata": {"debugger": True},
+            }
+        )
+    )
+
+    settings = root / "lab-settings"
+    _write_json(
+        settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+        # The "Jupyter news" toast appears anyway otherwise and covers cell outputs.
+        {"fetchNews": "false", "checkForUpdates": False},
+    )
+    _write_json(
+        settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings",
+        # Belt and braces with the copies: never save an executed notebook.
+        {"autosave": False},
+    )
+    workspaces = root / "lab-workspaces"
+    workspaces.mkdir(exist_ok=True)
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+
+    notebooks = root / "nb"
+    notebooks.mkdir(exist_ok=True)
+    shutil.copy2(BARE_NOTEBOOK, notebooks / BARE_NOTEBOOK.name)
+    if TUTORIAL.parent.is_dir():
+        # The whole folder: the tutorial may use files next to it.
+        shutil.copytree(
+            TUTORIAL.parent,
+            notebooks / TUTORIAL.parent.name,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+            dirs_exist_ok=True,
+        )
+
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in dirs.items()})
+    env["HOME"] = str(home)
+    env["PYTHONUNBUFFERED"] = "1"
+    # The tutorial talks to the real API when a key is set: never from the tests.
+    env.pop("OPENROUTER_API_KEY", None)
+    # Put the venv first so anything a kernel spawns by name is the venv's.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return Sandbox(root, env, notebooks, settings, workspaces, logs)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+# --- Servers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """One server subprocess (leader of its own process group) and how to reach it."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    token: str | None = None
+    _log: Any = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str, **query: str) -> str:
+        q = dict(query)
+        if self.token:
+            q["token"] = self.token
+        qs = "&".join(f"{k}={v}" if v != "" else k for k, v in q.items())
+        return f"{self.base_url}/{path.lstrip('/')}" + (f"?{qs}" if qs else "")
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 15.0) -> None:
+        stop_process_tree(self.proc, timeout)
+        if self._log is not None:
+            self._log.close()
+
+
+def _spawn(name: str, argv: list[str], sandbox: Sandbox, port: int, token: str | None) -> Server:
+    log_path = sandbox.logs / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - closed in Server.stop
+    proc = subprocess.Popen(
+        argv,
+        cwd=sandbox.notebooks,
+        env=sandbox.env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: killable as one, immune to our ^C
+    )
+    return Server(name, proc, port, log_path, token, log)
+
+
+def _wait_http(server: Server, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    url = server.url(path)
+    last: object = None
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(
+                f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last = exc
+        time.sleep(0.2)  # polling interval of a readiness probe, not a stand-in for a wait
+    server.stop()
+    raise TimeoutError(
+        f"{server.name} did not answer {url} in {timeout} s ({last}):\n{server.log_tail()}"
+    )
+
+
+def start_lab(sandbox: Sandbox) -> Server:
+    """JupyterLab on a free loopback port with the sandbox's settings; returns once it answers."""
+    port = free_port()
+    argv = [
+        jupyter_bin("jupyter"), "lab", "--no-browser", "--allow-root",
+        f"--IdentityProvider.token={TOKEN}",
+        "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={sandbox.notebooks}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={sandbox.workspaces}",
+        f"--LabApp.user_settings_dir={sandbox.settings}",
+    ]  # fmt: skip
+    server = _spawn("jupyterlab", argv, sandbox, port, TOKEN)
+    _wait_http(server, "api/status", SERVER_START_S)
+    check_kernelspec(server)
+    return server
+
+
+def start_voila(sandbox: Sandbox) -> Server:
+    """Voila serving the sandbox's notebook folder (``/voila/render/<path>``)."""
+    port = free_port()
+    argv = [
+        jupyter_bin("voila"), str(sandbox.notebooks), "--no-browser",
+        f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+        "--VoilaConfiguration.show_tracebacks=True",
+        # As voila.json at the repository root sets it for `make voila` and Binder: widgets then
+        # arrive cell by cell. Without it every FigureWidget of the page loads plotly's 5 MB
+        # module at once and anywidget gives up on some after its fixed 2 s.
+        "--VoilaConfiguration.progressive_rendering=True",
+    ]  # fmt: skip
+    server = _spawn("voila", argv, sandbox, port, None)
+    _wait_http(server, "", SERVER_START_S)
+    return server
+
+
+def check_kernelspec(server: Server) -> None:
+    """The default kernel must run this venv's interpreter (the one with orwidgets installed)."""
+    with urllib.request.urlopen(server.url("api/kernelspecs"), timeout=10) as r:
+        specs = json.load(r)
+    argv = specs["kernelspecs"][specs["default"]]["spec"]["argv"]
+    if Path(argv[0]) != Path(sys.executable):
+        raise RuntimeError(f"kernel would run {argv[0]!r}, not {sys.executable!r}")
+
+
+def _descendants(pid: int) -> list[int]:
+    """Child processes (kernels included: they live in sessions of their own), deepest last."""
+    try:
+        import psutil  # ipykernel depends on it
+    except ImportError:  # pragma: no cover
+        return []
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover
+        return True
+    # A zombie child of someone else still "exists"; psutil tells the truth.
+    try:
+        import psutil
+
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def stop_process_tree(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM the server's process group (it shuts its kernels down), then SIGKILL by pid
+    whatever of the group and of its recorded descendants (kernels) is left."""
+    if proc.poll() is not None:
+        return
+    children = _descendants(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    for pid in children:
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)  # give a kernel its own shutdown a moment
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+# --- Pages: offline routing and console watching -------------------------------------------------
+
+_NON_LOOPBACK = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)(:\d+)?/)[a-z]+://")
+
+
+@dataclass
+class PageWatch:
+    """What a page tried and complained about: aborted URLs, console errors, uncaught exceptions."""
+
+    aborted: list[str] = field(default_factory=list)
+    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (text, source url)
+    page_errors: list[str] = field(default_factory=list)
+
+    def unexpected_aborts(self) -> list[str]:
+        return [
+            u for u in self.aborted if not any(re.search(p, u) for p, _ in ALLOWED_ABORTED_URLS)
+        ]
+
+    def unexpected_console_errors(self) -> list[str]:
+        out = []
+        for text, url in self.console_errors:
+            if not any(
+                re.search(tp, text) and (up is None or re.search(up, url or ""))
+                for tp, up, _ in ALLOWED_CONSOLE_ERRORS
+            ):
+                out.append(f"{text}  [{url}]")
+        return out + [f"uncaught: {e}" for e in self.page_errors]
+
+    def assert_clean(self) -> None:
+        problems = _counted(self.unexpected_console_errors())
+        aborts = _counted(self.unexpected_aborts())
+        message = ""
+        if problems:
+            message += "unexpected console errors:\n  " + "\n  ".join(problems) + "\n"
+        if aborts:
+            message += "unexpected non-loopback requests (aborted):\n  " + "\n  ".join(aborts)
+        assert not message, message
+
+
+def _counted(items: list[str]) -> list[str]:
+    """Distinct items in first-seen order, repeated ones with their count."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return [f"{k}  (x{n})" if n > 1 else k for k, n in counts.items()]
+
+
+def new_page(browser: Any) -> tuple[Any, Any, PageWatch]:
+    """A fresh context and page, offline except for loopback, with a watch attached."""
+    context = browser.new_context(viewport=VIEWPORT)
+    watch = PageWatch()
+
+    def _abort(route: Any) -> None:
+        watch.aborted.append(route.request.url)
+        route.abort()
+
+    context.route(_NON_LOOPBACK, _abort)
+    page = context.new_page()
+
+    def _console(msg: Any) -> None:
+        if msg.type == "error":
+            loc = msg.location or {}
+            watch.console_errors.append((msg.text, loc.get("url", "")))
+
+    page.on("console", _console)
+    page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+    return context, page, watch
+
+
+def launch_chromium(playwright: Any) -> Any:
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError(INSTALL_HINT)
+    return playwright.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+
+
+# --- JupyterLab and Voila page actions --------------------------------------------------------------
+
+_RUN_ALL_JS = """() => {
+  window.__orwRunAll = null;
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+    ok => { window.__orwRunAll = {ok: ok !== false}; },
+    err => { window.__orwRunAll = {ok: false, error: String(err)}; });
+}"""
+
+_KERNEL_READY_JS = """(path) => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.context || w.context.path !== path || !w.sessionContext) return false;
+  const s = w.sessionContext.session;
+  const k = s && s.kernel;
+  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+_CELL_ERRORS_JS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const errors = [];
+  for (const cell of nb.model.cells) {
+    if (cell.type !== 'code') continue;
+    for (let i = 0; i < cell.outputs.length; i++) {
+      const o = cell.outputs.get(i).toJSON();
+      if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue);
+    }
+  }
+  return errors;
+}"""
+
+
+def open_lab_notebook(page: Any, server: Server, path: str) -> None:
+    """Open a notebook in JupyterLab (fresh workspace) and wait for its kernel to be idle."""
+    page.goto(server.url(f"lab/tree/{path}", reset=""), timeout=PAGE_LOAD_MS)
+    page.wait_for_selector(
+        '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=PAGE_LOAD_MS
+    )
+    # The indicator says "idle" before a kernel exists: wait for the notebook's own kernel.
+    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+
+
+def run_all_cells(page: Any, timeout_ms: int = RUN_ALL_MS) -> None:
+    """Run All in the current notebook; fail with the cells' errors if any raised."""
+    page.evaluate(_RUN_ALL_JS)
+    page.wait_for_function("() => window.__orwRunAll !== null", timeout=timeout_ms)
+    result = page.evaluate("() => window.__orwRunAll")
+    errors = page.evaluate(_CELL_ERRORS_JS)
+    if errors or not result.get("ok"):
+        raise AssertionError(f"Run All failed: {result}; cell errors: {errors}")
+
+
+def open_voila(page: Any, server: Server, path: str) -> None:
+    """Voila answers only after the notebook ran on the server: a long timeout for ``goto``."""
+    page.goto(server.url(f"voila/render/{path}"), timeout=PAGE_LOAD_MS)
+
+
+def plotly_trace(page: Any, root_selector: str, name: str) -> dict[str, Any] | None:
+    """``{x, y}`` of the trace called ``name`` of the first plotly graph under ``root_selector``."""
+    return page.evaluate(
+        """([root, name]) => {
+          const g = document.querySelector(root + ' .js-plotly-plot');
+          if (!g || !g.data) return null;
+          const t = g.data.find(d => d.name === name);
+          return t ? {x: Array.from(t.x), y: Array.from(t.y)} : null;
+        }""",
+        [root_selector, name],
+    )
+
+
+def wait_trace_changed(
+    page: Any, root_selector: str, name: str, old_x: Any, timeout_ms: int = REACT_MS
+) -> dict[str, Any]:
+    """Wait until the trace's x differs from ``old_x``; return the new ``{x, y}``."""
+    page.wait_for_function(
+        """([root, name, old]) => {
+          const g = document.querySelector(root + ' .js-plotly-plot');
+          if (!g || !g.data) return false;
+          const t = g.data.find(d => d.name === name);
+          return !!t && JSON.stringify(Array.from(t.x)) !== JSON.stringify(old);
+        }""",
+        arg=[root_selector, name, old_x],
+        timeout=timeout_ms,
+    )
+    trace = plotly_trace(page, root_selector, name)
+    assert trace is not None
+    return trace
+
+
+def screenshot(locator: Any, name: str) -> Path:
+    """Save ``test-artifacts/<name>.png`` (element screenshot: the notebook panel scrolls inside
+    the page, so ``full_page`` would miss it)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(path), animations="disabled")
+    return path
+
+
+# --- The tutorial's widgets (DOM contract: notes/contracts.md) -------------------------------------
+
+RPS = ".orw-rps-explorer"
+RPS_HANDLE = f"{RPS} .orw-balance-slider .noUi-handle"
+RPS_INPUT = f"{RPS} .orw-balance-input input"
+RPS_VALUE = f"{RPS} .orw-rps-readout .orw-rps-value"
+MARKER = "current balance"
+QUOTA = ".orw-quota-explorer"
+TOPUP = f"{QUOTA} .orw-topup-toggle"
+DAILY_QUOTA = f"{QUOTA} .orw-daily-quota"
+LIVECALLS = ".orw-livecalls"
+
+
+def rps_state(page: Any) -> tuple[float, Any, str]:
+    """(marker x, marker y, RPS readout text) of the first RPS explorer."""
+    trace = plotly_trace(page, RPS, MARKER)
+    assert trace is not None, f"no plotly trace named {MARKER!r} under {RPS}"
+    text = (page.locator(RPS_VALUE).first.text_content() or "").strip()
+    return float(trace["x"][0]), trace["y"][0], text
+
+
+def wait_rps_marker_at(page: Any, balance: float, timeout_ms: int = REACT_MS) -> None:
+    """Wait until the marker sits at ``balance`` (to the cent: the widget rounds to cents)."""
+    page.wait_for_function(
+        """([root, name, want]) => {
+          const g = document.querySelector(root + ' .js-plotly-plot');
+          if (!g || !g.data) return false;
+          const t = g.data.find(d => d.name === name);
+          return !!t && t.x.length === 1 && Math.abs(t.x[0] - want) < 0.005;
+        }""",
+        arg=[RPS, MARKER, balance],
+        timeout=timeout_ms,
+    )
+
+
+def wait_rps_value(page: Any, text: str, timeout_ms: int = REACT_MS) -> None:
+    """Wait until the RPS readout shows ``text``."""
+    page.wait_for_function(
+        """([sel, want]) => {
+          const e = document.querySelector(sel);
+          return !!e && e.textContent.trim() === want;
+        }""",
+        arg=[RPS_VALUE, text],
+        timeout=timeout_ms,
+    )
+
+
+def type_balance(page: Any, value: str) -> None:
+    """Type a balance into the FloatText and commit it (FloatText syncs on Enter)."""
+    box = page.locator(RPS_INPUT).first
+    box.scroll_into_view_if_needed()
+    box.fill(value)
+    box.press("Enter")
+
+
+_RPS_SETTLED_JS = """([root, name]) => {
+  const g = document.querySelector(root + ' .js-plotly-plot');
+  if (!g || !g.data) return false;
+  const t = g.data.find(d => d.name === name);
+  if (!t || t.x.length !== 1) return false;
+  const box = document.querySelector(root + ' .orw-balance-input input');
+  if (!box) return false;
+  return Math.abs(parseFloat(box.value) - t.x[0]) < 0.005;
+}"""
+
+
+def wait_rps_settled(page: Any, timeout_ms: int = REACT_MS) -> None:
+    """Wait until the typed field and the chart marker show one balance (the slider has no
+    readout of its own: it would show its grid point, not the balance)."""
+    page.wait_for_function(_RPS_SETTLED_JS, arg=[RPS, MARKER], timeout=timeout_ms)
+
+
+def lab_kernel_barrier(page: Any, timeout_ms: int = REACT_MS) -> None:
+    """A kernel_info round trip on the notebook's kernel. The kernel handles shell messages (comm
+    updates included) in order, so every widget message the page sent before this one has been
+    handled when it returns: a later echo of the front end cannot be missed."""
+    page.wait_for_function(
+        """() => {
+          if (window.__orwBarrier === undefined) {
+            window.__orwBarrier = false;
+            window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+              .requestKernelInfo().then(() => { window.__orwBarrier = true; });
+          }
+          if (window.__orwBarrier) { delete window.__orwBarrier; return true; }
+          return false;
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+def plot_trace_counts(page: Any, root_selector: str) -> list[int]:
+    """Number of traces drawn by each plotly graph under the first ``root_selector`` (0: a blank
+    chart, e.g. a FigureWidget whose front end never received its traces)."""
+    return page.evaluate(
+        """(root) => {
+          const r = document.querySelector(root);
+          return r ? Array.from(r.querySelectorAll('.js-plotly-plot'))
+                          .map(g => (g.data || []).length) : [];
+        }""",
+        root_selector,
+    )

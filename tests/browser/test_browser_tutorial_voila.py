@@ -1,0 +1,60 @@
+"""The same tutorial served by Voila (what a Binder ``urlpath=voila/render/...`` link opens):
+the widgets render and the RPS explorer reacts to its slider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orw_browser as ob
+import pytest
+
+from orwidgets import policy
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def voila(chromium: Any, voila_server: ob.Server, jupyter_sandbox: ob.Sandbox) -> Iterator[Any]:
+    if not ob.TUTORIAL.exists():
+        pytest.fail(f"{ob.TUTORIAL} does not exist", pytrace=False)
+    context, page, watch = ob.new_page(chromium)
+    ob.open_voila(page, voila_server, jupyter_sandbox.tutorial)
+    page.wait_for_selector(f"{ob.RPS} .js-plotly-plot", timeout=ob.RENDER_MS)
+    yield page, watch
+    context.close()
+
+
+@pytest.mark.parametrize("root", [ob.RPS, ob.QUOTA, ob.LIVECALLS])
+def test_voila_renders_widget(voila: Any, root: str) -> None:
+    page, _ = voila
+    locator = page.locator(root).first
+    locator.wait_for(timeout=ob.RENDER_MS)
+    locator.scroll_into_view_if_needed()
+    assert locator.is_visible()
+    ob.screenshot(locator, "voila-" + root.removeprefix(".orw-"))
+    charts = ob.plot_trace_counts(page, root)
+    assert charts and all(n > 0 for n in charts), f"traces per chart in {root}: {charts}"
+
+
+def test_voila_slider_key_moves_rps_readout_and_marker(voila: Any) -> None:
+    page, _ = voila
+    x0, _, _ = ob.rps_state(page)
+    page.focus(ob.RPS_HANDLE)
+    page.keyboard.press("End")
+    x1 = ob.wait_trace_changed(page, ob.RPS, ob.MARKER, [x0])["x"][0]
+    want = policy.paid_rps(x1)
+    ob.wait_rps_value(page, str(want))
+    assert x1 > x0
+    assert ob.rps_state(page)[1:] == (want, str(want))
+
+
+def test_voila_typed_balance_sets_rps_readout(voila: Any) -> None:
+    page, _ = voila
+    ob.type_balance(page, "42.3")
+    ob.wait_rps_marker_at(page, 42.3)
+    ob.wait_rps_value(page, "43")  # $42.30 rounds up to 43 RPS
+
+
+def test_voila_tutorial_has_no_console_errors(voila: Any) -> None:
+    voila[1].assert_clean()
