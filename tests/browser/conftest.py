@@ -1,5 +1,8 @@
 """Session fixtures of the browser tests: Debian's Chromium, JupyterLab and Voila on loopback.
 
+Playwright's sync API keeps an event loop running in the main thread until the session ends, which
+breaks any later test that runs a loop itself: ``tests/conftest.py`` runs the browser tests last.
+
 Without ``chromium`` the tests are skipped loudly on a developer's machine and fail under
 ``CI=true``. Fixture names avoid pytest-playwright's (``browser``, ``page``, ``context``...):
 that plugin may be installed but is not required.
