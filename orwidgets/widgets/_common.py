@@ -274,6 +274,8 @@ def figure_widget(**kwargs: Any) -> Any:
                 self.sync_state()
 
             def sync_state(self) -> None:
+                # Deep copies: plotly changes nested values in place, and a shallow copy would
+                # compare equal to the last state sent, so the change would never go out.
                 self._widget_layout = deepcopy(self._layout_obj._props)
                 self._widget_data = deepcopy(self._data)
 
