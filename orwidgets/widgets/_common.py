@@ -250,6 +250,8 @@ def call_later(delay_s: float, fn: Callable[[], None]) -> Any:
 
 
 _FIGURE_CLASS: Any = None
+#: Seconds a figure waits before refreshing its synced state after an update (see figure_widget).
+FIGURE_SYNC_DELAY_S = 0.25
 
 
 def figure_widget(**kwargs: Any) -> Any:
@@ -271,6 +273,14 @@ def figure_widget(**kwargs: Any) -> Any:
             def batch_update(self):  # type: ignore[override]
                 with super().batch_update():
                     yield
+                # In a kernel, a drag's many updates share one state refresh a moment later;
+                # without a running loop (tests, benchmarks, worker threads) it happens now.
+                if not getattr(self, "_sync_pending", False):
+                    self._sync_pending = True
+                    call_later(FIGURE_SYNC_DELAY_S, self._sync_later)
+
+            def _sync_later(self) -> None:
+                self._sync_pending = False
                 self.sync_state()
 
             def sync_state(self) -> None:

@@ -134,3 +134,27 @@ def test_key_boxes_never_echo_a_typed_key_back_over_the_comm():
 
     assert KeyBox.class_traits()["value"].metadata.get("echo_update") is False
     assert isinstance(KeyField().box, KeyBox)
+
+
+def test_figure_state_refresh_is_coalesced_on_a_running_loop(monkeypatch):
+    import asyncio
+
+    from orwidgets.widgets import _common
+    from orwidgets.widgets._common import figure_widget
+
+    monkeypatch.setattr(_common, "FIGURE_SYNC_DELAY_S", 0.0)  # due on the loop's next turn
+
+    async def drag():
+        fig = figure_widget()
+        fig.add_scatter(x=[0], y=[0], name="m")
+        fig.sync_state()
+        for x in range(1, 6):
+            with fig.batch_update():
+                fig.data[0].x = [x]
+        before = [list(t["x"]) for t in fig._widget_data]
+        for _ in range(3):  # a few turns of the loop: the single pending refresh runs
+            await asyncio.sleep(0)
+        return before, [list(t["x"]) for t in fig._widget_data]
+
+    before, after = asyncio.run(drag())
+    assert before == [[0]] and after == [[5]]
