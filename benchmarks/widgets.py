@@ -5,7 +5,9 @@ Two measurements, each next to a baseline measured in the same run:
 1. ``RPSExplorer``: the balance slider moves; the model, the readout, the typed field and the
    chart's marker update in place (``batch_update`` on the existing FigureWidget). Baseline: the
    usual ``interact`` approach, which recomputes the readout and builds a new FigureWidget with the
-   same traces on every change.
+   same traces on every change. Measured twice: without a running loop (the figure refreshes its
+   synced state, for views that connect later, after every change) and as in a kernel (a running
+   loop coalesces that refresh to one per drag; its one-off cost is printed).
 2. ``Dashboard``: the same slider, with all five tabs observing the shared account (RPS, free
    quota, planner forecast, advisor, account panel). The planner's engine simulation is debounced
    in a notebook and is left out (its one-off cost is printed). Baseline: rebuild the three charts
@@ -122,6 +124,45 @@ def bench_rps(n: int, n_base: int) -> tuple[float, float]:
     return ours, base
 
 
+def bench_rps_in_kernel(n: int) -> tuple[float, float]:
+    """As in a kernel: a running loop, so the figures' synced-state refresh is coalesced (one per
+    drag, a moment later). Returns the per-change median and the cost of that one refresh."""
+    from orwidgets.widgets import RPSExplorer, _common
+
+    pending: list[Callable[[], None]] = []
+
+    class _Later:
+        def cancel(self) -> None:
+            pass
+
+    def later(delay: float, fn: Callable[[], None]) -> _Later:
+        pending.append(fn)  # the loop would run it once the drag pauses
+        return _Later()
+
+    saved = _common.call_later
+    _common.call_later = later
+    try:
+        explorer = RPSExplorer(balance_usd=10.0)
+        slider = explorer._slider
+
+        def change(v: float) -> None:
+            slider.value = v
+
+        _median_ms(change, _balances(20))
+        while pending:  # let the warm-up's refresh happen, as the loop would
+            pending.pop()()
+        ours = _median_ms(change, _balances(n))
+        assert len(pending) == 1, "one refresh for the whole drag"
+        t0 = time.perf_counter_ns()
+        pending.pop()()
+        refresh_ms = (time.perf_counter_ns() - t0) / 1e6
+        marker = next(t for t in explorer.figure._widget_data if t["name"] == "current balance")
+        assert list(marker["x"]) == [explorer.balance_usd]
+    finally:
+        _common.call_later = saved
+    return ours, refresh_ms
+
+
 def bench_dashboard(n: int, n_base: int) -> tuple[float, float, float]:
     from orwidgets.widgets import AccountModel, Dashboard
 
@@ -168,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     print(row.format("in place (batch_update):", ours, n))
     print(row.format("baseline, rebuild the figure (interact):", base, n_base))
     print(f"  ratio baseline / in place: {base / ours:.1f}x")
+    kernel, refresh_ms = bench_rps_in_kernel(n)
+    print(row.format("in place, as in a kernel (see below):", kernel, n))
+    print(f"  ratio baseline / in place in a kernel: {base / kernel:.1f}x; the figure's synced-state"
+          f" refresh, once per drag: {refresh_ms:.3f} ms")
 
     ours, base, sim_ms = bench_dashboard(n, n_base)
     print("Dashboard: the same slider, all five tabs following the shared account")
