@@ -750,6 +750,8 @@ class DepletionPlanner(W.VBox):
             yaxis={"title": {"text": "balance (US$)"}, "rangemode": "tozero"},
             yaxis2={"title": {"text": "requests per second"}, "overlaying": "y", "side": "right",
                     "rangemode": "tozero", "gridcolor": "rgba(0,0,0,0)",
+                    # Own ticks: synced to the balance axis they came out as 1.2, 2.41, 3.61...
+                    "tickmode": "auto",
                     "color": COLORS["text"]},
             margin={"l": 60, "r": 60, "t": 40, "b": 50},
         ))
