@@ -345,7 +345,8 @@ emu = start()  # the same running emulator if one is already up in this kernel
 print(f"emulator at {emu.api_base}, policy {emu.emulator.policy.id}\\n")
 print(f"{'account':<12}{'balance $':>10}{'bought $':>10}{'free/day':>10}{'paid RPS':>10}")
 for a in emu.emulator.accounts_view():
-    print(f"{a['name']:<12}{a['balance_usd']:>10.2f}{a['purchased_usd']:>10.2f}"
+    name = a["name"] or a["account_id"]  # accounts made through the admin API have no name
+    print(f"{name:<12}{a['balance_usd']:>10.2f}{a['purchased_usd']:>10.2f}"
           f"{a['free_daily_limit']:>10}{str(a['paid_rps']):>10}")
 """),
     md("livecalls-intro", """

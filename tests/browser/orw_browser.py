@@ -293,6 +293,16 @@ def start_lab(sandbox: Sandbox) -> Server:
     return server
 
 
+def voila_json_flags() -> list[str]:
+    """The repository's ``voila.json`` as command-line flags (the server runs elsewhere)."""
+    config = json.loads((REPO / "voila.json").read_text(encoding="utf-8"))
+    return [
+        f"--{section}.{name}={json.dumps(value) if isinstance(value, list) else value}"
+        for section, values in config.items()
+        for name, value in values.items()
+    ]
+
+
 def start_voila(sandbox: Sandbox) -> Server:
     """Voila serving the sandbox's notebook folder (``/voila/render/<path>``)."""
     port = free_port()
@@ -300,10 +310,8 @@ def start_voila(sandbox: Sandbox) -> Server:
         jupyter_bin("voila"), str(sandbox.notebooks), "--no-browser",
         f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
         "--VoilaConfiguration.show_tracebacks=True",
-        # As voila.json at the repository root sets it for `make voila` and Binder: widgets then
-        # arrive cell by cell. Without it every FigureWidget of the page loads plotly's 5 MB
-        # module at once and anywidget gives up on some after its fixed 2 s.
-        "--VoilaConfiguration.progressive_rendering=True",
+        # The repository's voila.json, as `make voila` and Binder read it from the root.
+        *voila_json_flags(),
     ]  # fmt: skip
     server = _spawn("voila", argv, sandbox, port, None)
     _wait_http(server, "", SERVER_START_S)
@@ -394,12 +402,16 @@ class PageWatch:
             u for u in self.aborted if not any(re.search(p, u) for p, _ in ALLOWED_ABORTED_URLS)
         ]
 
-    def unexpected_console_errors(self, allowed_uncaught: Sequence[tuple[str, str]] = ()) -> list[str]:
+    def unexpected_console_errors(
+        self,
+        allowed_uncaught: Sequence[tuple[str, str]] = (),
+        allowed_console: Sequence[tuple[str, str | None, str]] = (),
+    ) -> list[str]:
         out = []
         for text, url in self.console_errors:
             if not any(
                 re.search(tp, text) and (up is None or re.search(up, url or ""))
-                for tp, up, _ in ALLOWED_CONSOLE_ERRORS
+                for tp, up, _ in [*ALLOWED_CONSOLE_ERRORS, *allowed_console]
             ):
                 out.append(f"{text}  [{url}]")
         return out + [
@@ -407,8 +419,12 @@ class PageWatch:
             if not any(re.search(pattern, e) for pattern, _ in allowed_uncaught)
         ]
 
-    def assert_clean(self, allowed_uncaught: Sequence[tuple[str, str]] = ()) -> None:
-        problems = _counted(self.unexpected_console_errors(allowed_uncaught))
+    def assert_clean(
+        self,
+        allowed_uncaught: Sequence[tuple[str, str]] = (),
+        allowed_console: Sequence[tuple[str, str | None, str]] = (),
+    ) -> None:
+        problems = _counted(self.unexpected_console_errors(allowed_uncaught, allowed_console))
         aborts = _counted(self.unexpected_aborts())
         message = ""
         if problems:
@@ -503,6 +519,19 @@ NOTEBOOK7_ALLOWED_UNCAUGHT: list[tuple[str, str]] = [
         "Notebook 7.6.5's own front end throws it on opening any notebook on this server, "
         "bare.ipynb (no orwidgets code) included",
     ),
+    (
+        r"^Command 'filebrowser:open-path' not registered\.$",
+        "Notebook 7.6.5's notebook page has no file browser; its own front end asks for one",
+    ),
+]
+#: Console errors allowed in Notebook 7 only, each with the reason.
+NOTEBOOK7_ALLOWED_CONSOLE: list[tuple[str, str | None, str]] = [
+    (
+        r"status of 403",
+        r"/static/notebook/[0-9a-f]+\.woff2?$",
+        "fonts that Notebook 7.6.5's CSS asks for under /static/notebook/, which the server "
+        "refuses ('not in root static directory'); nothing of orwidgets",
+    ),
 ]
 
 
@@ -510,6 +539,28 @@ def open_notebook7(page: Any, server: Server, path: str) -> None:
     """Open a notebook in Notebook 7 and wait for its kernel to be idle."""
     page.goto(server.url(f"notebooks/{path}"), timeout=PAGE_LOAD_MS)
     page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+
+
+def run_livecalls_preset(page: Any, preset: str) -> tuple[dict[str, int], str]:
+    """Pick ``preset`` in the first LiveCalls, press Run, wait for "done"; return the count per
+    call class shown and the last error's text."""
+    root = page.locator(LIVECALLS).first
+    root.scroll_into_view_if_needed()
+    root.locator(".orw-preset select").select_option(label=preset)
+    root.locator(".orw-run").click()
+    page.wait_for_function(
+        "(sel) => { const e = document.querySelector(sel); return !!e && /\\bdone\\b/.test(e.textContent); }",
+        arg=f"{LIVECALLS} .orw-status",
+        timeout=60_000,
+    )
+    counts = {
+        c.get_attribute("data-class"): int((c.text_content() or "").strip())
+        for c in root.locator(".orw-count").all()
+    }
+    error = root.locator(".orw-last-error pre")
+    error.scroll_into_view_if_needed()
+    assert error.is_visible(), "the last error is not shown"
+    return counts, error.text_content() or ""
 
 
 def run_all_cells(page: Any, timeout_ms: int = RUN_ALL_MS) -> None:

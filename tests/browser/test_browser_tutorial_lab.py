@@ -195,28 +195,12 @@ def test_livecalls_preset_shows_20_ok_and_one_per_minute_429(lab: Any) -> None:
     from orwidgets.client import CallClass
 
     page, _ = lab
-    root = page.locator(ob.LIVECALLS).first
-    root.scroll_into_view_if_needed()
-    root.locator(".orw-preset select").select_option(label=PRESET)
-    root.locator(".orw-run").click()
-    status = root.locator(".orw-status")
-    page.wait_for_function(
-        "(sel) => { const e = document.querySelector(sel); return !!e && /\\bdone\\b/.test(e.textContent); }",
-        arg=f"{ob.LIVECALLS} .orw-status",
-        timeout=60_000,
-    )
-    counts = {
-        c.get_attribute("data-class"): int((c.text_content() or "").strip())
-        for c in root.locator(".orw-count").all()
-    }
+    counts, last_error = ob.run_livecalls_preset(page, PRESET)
     assert counts == {
         CallClass.OK.value: policy.free_per_minute(),
         CallClass.FREE_PER_MINUTE.value: 1,
-    }, status.text_content()
-    error = root.locator(".orw-last-error pre")
-    error.scroll_into_view_if_needed()
-    assert error.is_visible()
-    assert policy.MESSAGES.free_per_minute.strip() in (error.text_content() or "")
+    }
+    assert policy.MESSAGES.free_per_minute.strip() in last_error
     _screenshot(page, ob.LIVECALLS, "lab-livecalls")
 
 
