@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# Jupyter refuses to run as root without it (containers and these CI machines run as root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test bench install-lab install-test voila clean
 
@@ -18,7 +20,7 @@ install-test: $(PY)
 
 ## Open the tutorial in JupyterLab (the in-kernel emulator is the default target: no key needed).
 lab: install-lab
-	$(VENV)/bin/jupyter lab notebooks/01-tutorial.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/01-tutorial.ipynb
 
 ## The tutorial as a Voila app (voila.json turns on progressive rendering).
 voila: install-lab
