@@ -677,12 +677,6 @@ class Engine:
 
     # -- bulk ----------------------------------------------------------------------------------
 
-    def reset_counters(self) -> None:
-        for acct in self._accounts.values():
-            with acct.lock:
-                acct.minute_window = acct.day_window = acct.second_window = -1
-                acct.minute_count = acct.day_count = acct.second_count = 0
-
     def load_accounts(self, specs: Iterable[dict[str, Any]]) -> list[tuple[Account, str]]:
         """Create accounts from dicts with ``balance_usd``, ``purchased_usd``, ``management``,
         optional ``label``, ``account_id`` and ``key``."""

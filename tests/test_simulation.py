@@ -83,3 +83,12 @@ def test_bad_traffic_is_a_clear_error(kwargs, param):
 def test_bad_duration_is_a_clear_error():
     with pytest.raises(ValueError, match="duration_s"):
         simulate(Traffic(), 1.5)
+
+
+def test_to_dict_holds_every_series_under_plain_names():
+    result = simulate(Traffic(rps=2, cost_per_call_usd=1.0), 3, balance_usd=3.0)
+    data = result.to_dict()
+    assert data["policy"] == "2025-04" and data["seconds"] == [0, 1, 2]
+    assert data["ok"] == result.outcomes[Reason.OK] == [2, 1, 0]
+    assert data["balance_usd"] == [1.0, 0.0, 0.0]
+    assert set(data) >= {reason.value for reason in Reason}

@@ -203,15 +203,8 @@ def _metadata(err: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _as_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        return None
-    return int(number)
+    number = _as_float(value)
+    return None if number is None else int(number)
 
 
 def _as_float(value: Any) -> float | None:

@@ -27,6 +27,7 @@ import httpx
 
 from ..engine import PICO, SECONDS_PER_DAY, to_pico
 from ..policy import (
+    FREE_PER_MINUTE,
     TOPUP_THRESHOLD_USD,
     PolicyVersion,
     daily_free_quota,
@@ -458,28 +459,31 @@ def _upstream_expected(v: PolicyVersion) -> dict[CallClass, int]:
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "minute", "21 free calls in one minute",
-        "A fresh account sends 21 free-model calls inside one clock minute: 20 pass, the 21st "
-        "gets the per-minute 429 (X-RateLimit-Reset: the next minute).",
+        f"A fresh account sends {FREE_PER_MINUTE + 1} free-model calls inside one clock minute: "
+        f"{FREE_PER_MINUTE} pass, the last gets the per-minute 429 (X-RateLimit-Reset: the next "
+        "minute).",
         _minute, _minute_expected,
     ),
     Preset(
         "day", "the 51st free call of the day",
-        "A never-topped-up account spends its daily free quota from 00:00 UTC, 20 calls a minute "
-        "(the preset moves the emulator clock a minute at a time); one more call gets the per-day "
-        "429 until the next 00:00 UTC.",
+        "A never-topped-up account spends its daily free quota from 00:00 UTC, "
+        f"{FREE_PER_MINUTE} calls a minute (the preset moves the emulator clock a minute at a "
+        "time); one more call gets the per-day 429 until the next 00:00 UTC.",
         _day, _day_expected,
     ),
     Preset(
         "topup", "1,000-call day after a $10 top-up",
         "The account buys the threshold in credits once, which raises the daily free quota; it "
-        "spends it 20 calls a clock minute (the emulator clock moves), and one more call gets the "
-        "high-balance per-day 429.",
+        f"spends it {FREE_PER_MINUTE} calls a clock minute (the emulator clock moves), and one "
+        "more call gets the high-balance per-day 429.",
         _topped_up_day, _topped_up_expected,
     ),
     Preset(
         "burst", "paid burst above your RPS",
-        "A $5 balance buys 5 paid requests per second under 2025-04: a burst of 12 in one second "
-        "gets 5 through and 7 paid-rate 429s (the current docs have no such cap: all 12 pass).",
+        f"A ${BURST_BALANCE_USD:.0f} balance buys {paid_rps(BURST_BALANCE_USD, '2025-04')} paid "
+        f"requests per second under 2025-04: a burst of {BURST_CALLS} in one second gets "
+        f"{paid_rps(BURST_BALANCE_USD, '2025-04')} through and the rest paid-rate 429s (the "
+        f"current docs have no such cap: all {BURST_CALLS} pass).",
         _paid_burst, _paid_burst_expected,
     ),
     Preset(

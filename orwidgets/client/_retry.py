@@ -190,6 +190,34 @@ class _Policy:
         return wait
 
 
+def _answered(exc: BaseException) -> bool:
+    """An exception that stands for an answer (an SDK error with a response) or a transport
+    failure: both are classified; anything else is the caller's bug and propagates."""
+    return getattr(exc, "response", None) is not None or _is_transport_error(exc)
+
+
+def _next_wait(
+    policy: _Policy,
+    attempt: int,
+    value: Any,
+    error: BaseException | None,
+    sent_at: float,
+    on_retry: Callable[[RetryAttempt], Any] | None,
+) -> float | None:
+    """After one attempt: ``None`` when it succeeded, else the wait before the next one (raises
+    :class:`RetryGaveUp` when there must be none). Shared by the sync and async loops."""
+    result = _outcome(value, error, sent_at)
+    if result is None or result.ok:
+        return None
+    try:
+        wait = policy.wait_for(result, attempt)
+    except RetryGaveUp as gave_up:
+        raise gave_up from error
+    if on_retry is not None:
+        on_retry(RetryAttempt(attempt, result, wait))
+    return wait
+
+
 def with_retries(
     call: Callable[[], T],
     *,
@@ -244,18 +272,12 @@ def with_retries(
         try:
             value = call()
         except Exception as exc:
-            if getattr(exc, "response", None) is None and not _is_transport_error(exc):
+            if not _answered(exc):
                 raise
             error = exc
-        result = _outcome(value, error, sent_at)
-        if result is None or result.ok:
+        wait = _next_wait(policy, attempt, value, error, sent_at, on_retry)
+        if wait is None:
             return value
-        try:
-            wait = policy.wait_for(result, attempt)
-        except RetryGaveUp as gave_up:
-            raise gave_up from error
-        if on_retry is not None:
-            on_retry(RetryAttempt(attempt, result, wait))
         sleep(wait)
 
 
@@ -283,16 +305,10 @@ async def awith_retries(
         try:
             value = await call()
         except Exception as exc:
-            if getattr(exc, "response", None) is None and not _is_transport_error(exc):
+            if not _answered(exc):
                 raise
             error = exc
-        result = _outcome(value, error, sent_at)
-        if result is None or result.ok:
+        wait = _next_wait(policy, attempt, value, error, sent_at, on_retry)
+        if wait is None:
             return value
-        try:
-            wait = policy.wait_for(result, attempt)
-        except RetryGaveUp as gave_up:
-            raise gave_up from error
-        if on_retry is not None:
-            on_retry(RetryAttempt(attempt, result, wait))
         await sleep(wait)

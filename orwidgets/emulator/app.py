@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import json
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from starlette.applications import Starlette
@@ -564,10 +565,9 @@ def create_app(
             return denied
         if request.method == "GET":
             return _ok({"data": emu.accounts_view()})
-        body = await _read_json(request, empty={})
-        if isinstance(body, Response):
-            return body
-        fields = _fields(body, {"balance_usd", "purchased_usd", "management", "label", "name"})
+        fields = await _body_fields(
+            request, {"balance_usd", "purchased_usd", "management", "label", "name"}, empty={}
+        )
         if isinstance(fields, Response):
             return fields
         label = fields.get("label", "")
@@ -588,37 +588,29 @@ def create_app(
         if denied is not None:
             return denied
         account_id = request.path_params["account_id"]
-        body = await _read_json(request)
-        if isinstance(body, Response):
-            return body
-        fields = _fields(body, {"balance_usd", "purchased_usd"})
+        fields = await _body_fields(request, {"balance_usd", "purchased_usd"})
         if isinstance(fields, Response):
             return fields
         if not fields:
             return error_response(400, "body: give balance_usd and/or purchased_usd")
-        try:
-            emu.engine.set_account(account_id, **fields)
-        except KeyError:
-            return error_response(404, f"account_id: no account {account_id!r}")
-        except ValueError as exc:
-            return error_response(400, str(exc))
-        return _ok(emu.account_view(account_id))
+        return _change_account(account_id, lambda: emu.engine.set_account(account_id, **fields))
 
     async def admin_topup(request: HttpRequest) -> Response:
         denied = _admin_denied(request)
         if denied is not None:
             return denied
         account_id = request.path_params["account_id"]
-        body = await _read_json(request)
-        if isinstance(body, Response):
-            return body
-        fields = _fields(body, {"usd"})
+        fields = await _body_fields(request, {"usd"})
         if isinstance(fields, Response):
             return fields
         if "usd" not in fields:
             return error_response(400, 'body: expected {"usd": <amount>}')
+        return _change_account(account_id, lambda: emu.engine.topup(account_id, fields["usd"]))
+
+    def _change_account(account_id: str, change: Callable[[], Any]) -> Response:
+        """Apply ``change``; the account as it is then, 404 for an unknown id, 400 for a value."""
         try:
-            emu.engine.topup(account_id, fields["usd"])
+            change()
         except KeyError:
             return error_response(404, f"account_id: no account {account_id!r}")
         except ValueError as exc:
@@ -630,10 +622,7 @@ def create_app(
         if denied is not None:
             return denied
         if request.method == "POST":
-            body = await _read_json(request)
-            if isinstance(body, Response):
-                return body
-            fields = _fields(body, {"advance_seconds", "now"})
+            fields = await _body_fields(request, {"advance_seconds", "now"})
             if isinstance(fields, Response):
                 return fields
             if len(fields) != 1:
@@ -658,10 +647,7 @@ def create_app(
         if denied is not None:
             return denied
         if request.method == "PUT":
-            body = await _read_json(request)
-            if isinstance(body, Response):
-                return body
-            fields = _fields(body, {"policy"})
+            fields = await _body_fields(request, {"policy"})
             if isinstance(fields, Response):
                 return fields
             try:
@@ -733,6 +719,13 @@ class _AsgiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+async def _body_fields(
+    request: HttpRequest, allowed: set[str], *, empty: Any = None
+) -> dict[str, Any] | Response:
+    """The JSON body restricted to ``allowed`` keys, or the 400/413 that says why not."""
+    return _fields(await _read_json(request, empty=empty), allowed)
 
 
 def _fields(body: Any, allowed: set[str]) -> dict[str, Any] | Response:

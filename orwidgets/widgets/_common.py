@@ -69,6 +69,7 @@ CSS = {
     "error": "var(--jp-error-color1, #d32f2f)",
     "ok": "var(--jp-success-color1, #388e3c)",
     "border": "var(--jp-border-color2, #ccc)",
+    "code_bg": "var(--jp-layout-color2, rgba(128,128,128,0.08))",
 }
 
 

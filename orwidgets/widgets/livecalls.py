@@ -13,7 +13,6 @@ and the key is kept as a :class:`~orwidgets._secret.SecretKey` in Python memory.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import math
 import threading
@@ -46,7 +45,22 @@ from ..client import (
     run_preset,
 )
 from ..client._presets import FREE_MODEL, PAID_MODEL, PresetRun, emulator_root
-from ..policy import DEFAULT_POLICY_ID, get_policy, is_free_model
+from ..policy import (
+    DEFAULT_POLICY_ID,
+    FREE_DAILY_HIGH,
+    FREE_DAILY_LOW,
+    get_policy,
+    is_free_model,
+)
+from ._common import (
+    CSS,
+    KeyBox,
+    esc,
+    figure_layout,
+    figure_widget,
+    policy_caption,
+    policy_picker,
+)
 
 __all__ = ["LiveCalls", "CUSTOM", "FLUSH_INTERVAL_S", "REAL_API_WARNING"]
 
@@ -61,25 +75,12 @@ MIN_RATE, MAX_RATE = 0.1, 5000.0
 MAX_CAP = 1000
 REAL_API_WARNING = (
     "Real API: every call to a free model, rejected or not, counts toward today's free quota "
-    "(50 or 1,000 a day); a per-day 429 means stop until 00:00 UTC. Paid models spend credits."
+    f"({FREE_DAILY_LOW} or {FREE_DAILY_HIGH:,} a day); a per-day 429 means stop until 00:00 UTC. "
+    "Paid models spend credits."
 )
 _FRESH = "fresh"
 _DEMO_NAMES = ("free", "topped_up", "five", "negative", "management")
 _IN_MEMORY_BASE = "http://127.0.0.1"
-
-_CSS = {
-    "fg": "var(--jp-ui-font-color1, inherit)",
-    "muted": "var(--jp-ui-font-color2, #777)",
-    "warn": "var(--jp-warn-color1, #e68a00)",
-    "error": "var(--jp-error-color1, #d32f2f)",
-    "ok": "var(--jp-success-color1, #388e3c)",
-    "code_bg": "var(--jp-layout-color2, rgba(128,128,128,0.08))",
-}
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
 
 def _pretty_result(result: CallResult) -> str:
     """The last error as text: status line, headers, then the body pretty-printed."""
@@ -211,8 +212,6 @@ class LiveCalls(W.VBox):
         return getattr(policy, "id", None)
 
     def _build(self, confirm_real_api: bool) -> None:
-        from ._common import KeyBox, policy_caption, policy_picker
-
         self._policy_picker = policy_picker(self.policy)
         self._caption = W.HTML(policy_caption(self.policy))
         self._target = W.ToggleButtons(
@@ -233,8 +232,8 @@ class LiveCalls(W.VBox):
         self._key_row = W.HBox([self._key_input, self._key_forget, self._key_status])
 
         self._warning = W.HTML(
-            f'<div style="color:{_CSS["warn"]};border-left:3px solid {_CSS["warn"]};'
-            f'padding:2px 8px">{_esc(REAL_API_WARNING)}</div>'
+            f'<div style="color:{CSS["warn"]};border-left:3px solid {CSS["warn"]};'
+            f'padding:2px 8px">{esc(REAL_API_WARNING)}</div>'
         )
         self._warning.add_class("orw-real-warning")
         self._confirm = W.Checkbox(
@@ -318,8 +317,6 @@ class LiveCalls(W.VBox):
         self._set_status("ready", "muted")
 
     def _make_figure(self) -> Any:
-        from ._common import figure_layout, figure_widget
-
         fig = figure_widget(layout=figure_layout(
             title={"text": "One point per call", "x": 0.01},
             xaxis={"title": {"text": "seconds since the run started"}},
@@ -374,7 +371,7 @@ class LiveCalls(W.VBox):
             self._key = SecretKey(value)
             self._key_source = "typed (kept in Python memory only)"
         except ValueError as exc:
-            self._key_status.value = f'<span style="color:{_CSS["error"]}">{_esc(exc)}</span>'
+            self._key_status.value = f'<span style="color:{CSS["error"]}">{esc(exc)}</span>'
             return
         self._show_key()
 
@@ -398,7 +395,7 @@ class LiveCalls(W.VBox):
             text = "no key: set OPENROUTER_API_KEY or paste one"
         else:
             text = f"key {self._key.masked} ({self._key_source})"
-        self._key_status.value = f'<span style="color:{_CSS["muted"]}">{_esc(text)}</span>'
+        self._key_status.value = f'<span style="color:{CSS["muted"]}">{esc(text)}</span>'
 
     def __repr__(self) -> str:
         key = self._key.masked if self._key is not None else "<no key>"
@@ -458,22 +455,20 @@ class LiveCalls(W.VBox):
         self._rate.layout.display = None if self.mode == "rate" else "none"
         if is_preset:
             preset = get_preset(self.preset)
-            expected = ", ".join(f"{_esc(c.label)}: {n:,}"
+            expected = ", ".join(f"{esc(c.label)}: {n:,}"
                                  for c, n in preset.expected(self.policy).items())
-            note = (f"{_esc(preset.description)}<br><b>Expected under {_esc(self.policy)}:</b> "
+            note = (f"{esc(preset.description)}<br><b>Expected under {esc(self.policy)}:</b> "
                     f"{expected}.")
             if real:
-                note += (f'<br><span style="color:{_CSS["warn"]}">Scenarios run against the '
+                note += (f'<br><span style="color:{CSS["warn"]}">Scenarios run against the '
                          "emulator only: switch the target back to run one.</span>")
             self._preset_note.value = (
-                f'<div style="color:{_CSS["muted"]};line-height:1.4">{note}</div>'
+                f'<div style="color:{CSS["muted"]};line-height:1.4">{note}</div>'
             )
         else:
             self._preset_note.value = ""
 
     def _policy_caption(self) -> str:
-        from ._common import policy_caption
-
         return policy_caption(self.policy)
 
     def _on_model_pick(self, change: dict[str, Any]) -> None:
@@ -701,7 +696,7 @@ class LiveCalls(W.VBox):
             xs.append(round(max(0.0, result.sent_at - start), 4))
             ys.append(round(result.latency_s * 1000, 2))
             status = "no answer" if result.status is None else f"HTTP {result.status}"
-            custom.append([status, _esc((result.message or "OK").strip())[:160]])
+            custom.append([status, esc((result.message or "OK").strip())[:160]])
             changed.add(result.call_class)
             if not result.ok:
                 self._last_error = result
@@ -727,23 +722,23 @@ class LiveCalls(W.VBox):
                 continue
             items.append(
                 f'<span class="orw-count-item" style="margin-right:14px;white-space:nowrap">'
-                f'<span style="color:{call_class.color}">&#9679;</span> {_esc(call_class.label)}: '
+                f'<span style="color:{call_class.color}">&#9679;</span> {esc(call_class.label)}: '
                 f'<b><span class="orw-count" data-class="{call_class.value}">{len(series[0])}'
                 f"</span></b></span>"
             )
-        self._counts.value = f'<div style="color:{_CSS["fg"]}">{"".join(items)}</div>'
+        self._counts.value = f'<div style="color:{CSS["fg"]}">{"".join(items)}</div>'
 
     def _render_last_error(self) -> None:
         result = self._last_error
         if result is None:
             return
         self._error_box.value = (
-            f'<div style="color:{_CSS["muted"]};line-height:1.4">Last error '
-            f"({_esc(result.call_class.label)}): "
-            f"{_esc(result.call_class.advice)}</div>"
-            f'<pre style="background:{_CSS["code_bg"]};color:{_CSS["fg"]};padding:6px;'
+            f'<div style="color:{CSS["muted"]};line-height:1.4">Last error '
+            f"({esc(result.call_class.label)}): "
+            f"{esc(result.call_class.advice)}</div>"
+            f'<pre style="background:{CSS["code_bg"]};color:{CSS["fg"]};padding:6px;'
             'max-height:260px;overflow:auto;white-space:pre-wrap;line-height:1.35">'
-            f"{_esc(_pretty_result(result))}</pre>"
+            f"{esc(_pretty_result(result))}</pre>"
         )
 
     def _finish(self, job: BackgroundJob[Any]) -> None:
@@ -785,9 +780,9 @@ class LiveCalls(W.VBox):
         self._set_status(text, level)
 
     def _set_status(self, text: str, level: str = "fg") -> None:
-        color = _CSS.get(level, _CSS["fg"])
+        color = CSS.get(level, CSS["fg"])
         self.status = text
-        self._status.value = f'<div style="color:{color}">{_esc(text)}</div>'
+        self._status.value = f'<div style="color:{color}">{esc(text)}</div>'
 
     def _safe(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap a callback so that an error shows in the status line instead of vanishing."""
