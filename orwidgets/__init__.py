@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .i18n import get_language, set_language
 from .policy import (
     DEFAULT_POLICY_ID,
     POLICIES,
@@ -60,6 +61,8 @@ __all__ = [
     "free_per_minute",
     "get_policy",
     "paid_rps",
+    "get_language",
+    "set_language",
     *_LAZY,
 ]
 

@@ -96,6 +96,14 @@ class Reason(str, Enum):
     PAID_RATE = "paid_rate"
     NEGATIVE_BALANCE = "negative_balance"
     AFFORDABILITY = "affordability"
+    #: 2026-08 on: the in-flight spending budget cannot take this request now (transient).
+    IN_FLIGHT_BUDGET = "in_flight_budget_exhausted"
+    #: 2026-08 on: this request's estimate alone is larger than the whole budget (terminal).
+    WEIGHT_EXCEEDS_BUDGET = "weight_exceeds_budget"
+    #: The key's own spending limit is spent in its window: 403 until the window rolls.
+    KEY_LIMIT = "key_limit_exceeded"
+    #: The key's remaining limit cannot cover this request's maximum cost: 402.
+    KEY_LIMIT_AFFORDABILITY = "key_limit_affordability"
 
     @property
     def status(self) -> int:
@@ -110,6 +118,10 @@ _STATUS = {
     Reason.PAID_RATE: 429,
     Reason.NEGATIVE_BALANCE: 402,
     Reason.AFFORDABILITY: 402,
+    Reason.IN_FLIGHT_BUDGET: 402,
+    Reason.WEIGHT_EXCEEDS_BUDGET: 402,
+    Reason.KEY_LIMIT: 403,
+    Reason.KEY_LIMIT_AFFORDABILITY: 402,
 }
 
 

@@ -20,6 +20,9 @@ from typing import Literal
 
 __all__ = [
     "DEFAULT_POLICY_ID",
+    "CURRENT_ALIAS",
+    "ALIASES",
+    "CURRENT",
     "FREE_PER_MINUTE",
     "FREE_DAILY_LEGACY",
     "FREE_DAILY_LOW",
@@ -28,6 +31,11 @@ __all__ = [
     "PAID_RPS_MIN",
     "PAID_RPS_CAP",
     "CREDITS_URL",
+    "KEYS_URL",
+    "FREE_GRANT_FROM_USD_2026",
+    "InFlightParams",
+    "IN_FLIGHT_DEFAULTS",
+    "LIMIT_RESETS",
     "PolicyVersion",
     "RpsAnswer",
     "Messages",
@@ -37,6 +45,8 @@ __all__ = [
     "POLICIES",
     "get_policy",
     "policy_ids",
+    "policy_choices",
+    "resolve_policy_id",
     "paid_rps",
     "explain_paid_rps",
     "daily_free_quota",
@@ -45,6 +55,10 @@ __all__ = [
     "affordability_message",
     "unknown_model_message",
     "upstream_raw_message",
+    "key_limit_message",
+    "capacity_exhausted_message",
+    "free_variant_ended_message",
+    "free_daily_grant_from",
     "is_free_model",
     "check_number",
 ]
@@ -66,7 +80,17 @@ PAID_RPS_MIN = 1
 #: ... and never above this ("surge limit, typically 500 requests per second"). [doc]
 PAID_RPS_CAP = 500
 
+#: The 2026 docs grant the high tier "starting one credit below the table's threshold (currently 9
+#: credits)", to absorb rounding and top-up fees. [doc limits.mdx@221d5fb, ~2026-09]
+FREE_GRANT_FROM_USD_2026 = 9.0
+
 CREDITS_URL = "https://openrouter.ai/settings/credits"
+#: Where the key-limit messages send people (2026-01 capture; the 2025-01 one said /keys). [obs]
+KEYS_URL = "https://openrouter.ai/settings/keys"
+_KEYS_URL_2025 = "https://openrouter.ai/keys"
+
+#: ``limit_reset`` values a key limit may have (``None``: the limit never resets). [doc spec]
+LIMIT_RESETS = ("daily", "weekly", "monthly")
 
 # Balances come out of float arithmetic (10.0 - 0.1 - 0.2 ...); compare them at nano-dollar
 # precision so that 5.000000000001 does not round up to 6 RPS.
@@ -81,6 +105,12 @@ class LimitSource(str, Enum):
     #: [inv] no capture of a paid-rate 429 exists; this value is the emulator's own.
     PAID_RATE = "openrouter_paid_rps"
     UPSTREAM = "upstream_provider_shared_pool"
+    #: 402s about the account's credits (plain, affordability, weight_exceeds_budget). [obs][doc]
+    CREDITS = "openrouter_credits"
+    #: 402 in_flight_budget_exhausted. [doc][obs]
+    IN_FLIGHT = "openrouter_in_flight_budget"
+    #: A key's own spending limit: the 403 when spent, the 402 when too small for a request. [obs]
+    KEY_LIMIT = "openrouter_key_limit"
 
 
 @dataclass(frozen=True)
@@ -121,6 +151,32 @@ class Messages:
         "Paid requests per second follow your balance (1 per dollar, 500 at most): "
         "slow down or add credits."
     )
+    #: A keyless request since about 2026-10 (earlier: ``no_auth``). [obs or-toolbox 2026-10-02]
+    no_auth_2026: str = "No cookie auth credentials found"
+    #: The in-flight spending budget is full (transient; comes with ``Retry-After``). [doc][obs]
+    in_flight: str = (
+        "This request would exceed your available credits given your current in-flight "
+        "requests. Retry after in-flight requests settle, or add credits."
+    )
+    #: One request's estimate is larger than the whole in-flight budget (terminal). [obs]
+    weight_exceeds_budget: str = (
+        "This request's maximum cost exceeds your available credits. Add credits, or lower "
+        "max_tokens or prompt size."
+    )
+    #: ``remedy_hint`` of every 402 whose ``limit_source`` is ``openrouter_credits``. [obs]
+    remedy_credits: str = (
+        f"Add credits at {CREDITS_URL}, or lower max_tokens / prompt size to fit your remaining "
+        "balance."
+    )
+    #: ``remedy_hint`` of the in-flight 402. [doc][obs]
+    remedy_in_flight: str = (
+        "Retry after your in-flight requests settle (see the Retry-After header). Adding credits "
+        f"at {CREDITS_URL} raises your in-flight budget, up to a capped ceiling."
+    )
+    #: ``remedy_hint`` of 402s bound by the key's own limit. [obs or-toolbox 2026-10-02]
+    remedy_key_limit: str = (
+        f"Raise or remove this API key's usage limit at {KEYS_URL}, or use a key without a limit."
+    )
 
 
 MESSAGES = Messages()
@@ -151,10 +207,26 @@ class PolicyVersion:
     paid_rps_min, paid_rps_cap:
         Floor and ceiling of that rate.
     key_shape:
-        ``"legacy"``: ``GET /key`` carries real ``rate_limit`` numbers and no
-        ``free_model_daily_requests``; ``"current"``: the 2026 shape.
+        ``"legacy"``: ``GET /key`` carries real ``rate_limit`` numbers (10 x RPS per 10 s);
+        ``"2025"``: ``rate_limit`` is deprecated (``-1``) and there is no free counter;
+        ``"2026"``: the OpenAPI example's fields (``creator_user_id``, ``expires_at``,
+        ``workspace_id``, ...) plus ``free_model_daily_requests``.
     credits_requires_management:
         Whether ``GET /credits`` answers 403 to a non-management key.
+    free_grant_from_usd:
+        Credits purchased from which the high tier is granted; ``None``: at the threshold itself.
+    in_flight_budget:
+        Whether paid requests are held against the in-flight spending budget (402
+        ``in_flight_budget_exhausted`` / ``weight_exceeds_budget``).
+    credit_402_metadata:
+        Whether 402 bodies carry ``metadata.limit_source``, ``remedy_hint`` and
+        ``provider_name: null`` (the 2026 shape) instead of the older bare bodies.
+    key_limit_form:
+        The wording of the 403 for a spent key limit: ``"2025-01"`` (``Key limit exceeded.
+        Manage it using https://openrouter.ai/keys``), ``"2026-01"`` (names the period),
+        ``"2026-10"`` (also "$X of $Y used; resets <ISO>." and ``limit_source``).
+    no_auth_message:
+        The 401 ``error.message`` of a request without a key.
     """
 
     id: str
@@ -171,8 +243,13 @@ class PolicyVersion:
     paid_rps_linked: bool
     paid_rps_min: int
     paid_rps_cap: int
-    key_shape: Literal["legacy", "current"]
+    key_shape: Literal["legacy", "2025", "2026"]
     credits_requires_management: bool
+    free_grant_from_usd: float | None = None
+    in_flight_budget: bool = False
+    credit_402_metadata: bool = False
+    key_limit_form: Literal["2025-01", "2026-01", "2026-10"] = "2025-01"
+    no_auth_message: str = MESSAGES.no_auth
 
     @property
     def has_topup_tier(self) -> bool:
@@ -180,8 +257,14 @@ class PolicyVersion:
 
     @property
     def label(self) -> str:
-        """Short on-screen name: id, title and period."""
-        return f"{self.id}: {self.title} ({self.in_force_text})"
+        """Short on-screen name: id and title (the title does not repeat the period)."""
+        suffix = f" [{CURRENT_ALIAS}]" if self.id == ALIASES.get(CURRENT_ALIAS) else ""
+        return f"{self.id}: {self.title}{suffix}"
+
+    @property
+    def is_current(self) -> bool:
+        """Whether ``current`` names this version (the newest)."""
+        return self.id == ALIASES.get(CURRENT_ALIAS)
 
 
 LEGACY_2024 = PolicyVersion(
@@ -238,22 +321,24 @@ V2025_04 = PolicyVersion(
     credits_requires_management=False,
 )
 
-CURRENT = PolicyVersion(
-    id="current",
-    title="Current docs: no platform cap on paid models",
+V2025_07 = PolicyVersion(
+    id="2025-07",
+    title="No platform cap on paid models",
     in_force_from="2025-07-01",
-    in_force_until=None,
-    in_force_text="mid-2025 on (docs as of 2026-10)",
+    in_force_until="2026-08-23",
+    in_force_text="mid-2025 to about 2026-08",
     sources=(
+        "openrouter.ai/docs/api-reference/limits (mid-2025 snapshots: the RPS-per-credit rule gone)",
+        "OpenRouter OpenAPI spec (2025-09-19: rate_limit 'will always return -1'; 2026-02: "
+        "GET /credits needs a management key)",
         "OpenRouterTeam/docs limits.mdx and free.mdx (2026-07/08)",
-        "openrouter.ai/docs/use-cases/limits (excerpts, 2026-10)",
     ),
     changes=(
         "Free models keep 20 a minute and 50 or 1,000 a day; a one-time purchase of 10 credits "
         "keeps the 1,000 tier even after the balance is spent. Paid models have no platform "
-        "request cap any more (DDoS protection and upstream providers only). GET /key reports "
-        "free_model_daily_requests and a deprecated rate_limit of -1; GET /credits needs a "
-        "management key."
+        "request cap any more (DDoS protection and upstream providers only). GET /key reports a "
+        "deprecated rate_limit of -1 and no free-request counter yet; GET /credits needs a "
+        "management key (documented from early 2026)."
     ),
     free_per_minute=FREE_PER_MINUTE,
     free_daily_low=FREE_DAILY_LOW,
@@ -262,32 +347,87 @@ CURRENT = PolicyVersion(
     paid_rps_linked=False,
     paid_rps_min=PAID_RPS_MIN,
     paid_rps_cap=PAID_RPS_CAP,
-    key_shape="current",
+    key_shape="2025",
     credits_requires_management=True,
+    key_limit_form="2026-01",
 )
 
-#: The registry, oldest first.
-POLICIES: dict[str, PolicyVersion] = {p.id: p for p in (LEGACY_2024, V2025_04, CURRENT)}
+V2026_08 = PolicyVersion(
+    id="2026-08",
+    title="In-flight spending budget and typed credit errors",
+    in_force_from="2026-08-23",
+    in_force_until=None,
+    in_force_text="about 2026-08-23 on (docs and captures to 2026-10)",
+    sources=(
+        "OpenRouterTeam/docs api_reference/limits.mdx @221d5fb (read 2026-09-19 to 2026-10-02)",
+        "errors-and-debugging.mdx and the changelog of 2026-08-19 (availability errors)",
+        "captured answers 2026-07-30 to 2026-10-11 (hermes-agent#102517, pi#8507, or-toolbox)",
+    ),
+    changes=(
+        "Paid requests are held against an in-flight spending budget (a fraction of the balance, "
+        "up to a ceiling, only below a balance threshold): a request that does not fit answers "
+        "402 in_flight_budget_exhausted with Retry-After, one larger than the whole budget 402 "
+        "weight_exceeds_budget. Every 402 carries metadata.limit_source and remedy_hint. A spent "
+        "key limit answers 403 'Key limit exceeded' with what was used and when it resets. "
+        "GET /key gains free_model_daily_requests, workspace and expiry fields. The 1,000 tier is "
+        "granted from 9 credits purchased. A request without a key reads 'No cookie auth "
+        "credentials found'."
+    ),
+    free_per_minute=FREE_PER_MINUTE,
+    free_daily_low=FREE_DAILY_LOW,
+    free_daily_high=FREE_DAILY_HIGH,
+    topup_threshold_usd=TOPUP_THRESHOLD_USD,
+    paid_rps_linked=False,
+    paid_rps_min=PAID_RPS_MIN,
+    paid_rps_cap=PAID_RPS_CAP,
+    key_shape="2026",
+    credits_requires_management=True,
+    free_grant_from_usd=FREE_GRANT_FROM_USD_2026,
+    in_flight_budget=True,
+    credit_402_metadata=True,
+    key_limit_form="2026-10",
+    no_auth_message=MESSAGES.no_auth_2026,
+)
+
+#: The registry of dated versions, oldest first.
+POLICIES: dict[str, PolicyVersion] = {
+    p.id: p for p in (LEGACY_2024, V2025_04, V2025_07, V2026_08)
+}
 #: The article's version is the explainer's default.
 DEFAULT_POLICY_ID = V2025_04.id
+#: ``current`` is not a version of its own: it names the newest one, whatever its date.
+CURRENT_ALIAS = "current"
+ALIASES: dict[str, str] = {CURRENT_ALIAS: list(POLICIES)[-1]}
+CURRENT = POLICIES[ALIASES[CURRENT_ALIAS]]
 
 
 def policy_ids() -> list[str]:
-    """Registered version ids, oldest first."""
+    """Dated version ids, oldest first (aliases such as ``current`` not included)."""
     return list(POLICIES)
 
 
+def policy_choices() -> list[str]:
+    """What a user may name: every dated id, then the aliases (``current``)."""
+    return [*POLICIES, *ALIASES]
+
+
+def resolve_policy_id(policy: str) -> str:
+    """The dated id a name stands for (``"current"`` -> the newest); ``ValueError`` if unknown."""
+    return get_policy(policy).id
+
+
 def get_policy(policy: str | PolicyVersion | None = None) -> PolicyVersion:
-    """Look a version up by id (``None`` gives the default); a version passes through."""
+    """Look a version up by id or alias (``None`` gives the default); a version passes through."""
     if policy is None:
         return POLICIES[DEFAULT_POLICY_ID]
     if isinstance(policy, PolicyVersion):
         return policy
     try:
-        return POLICIES[policy]
+        return POLICIES[ALIASES.get(policy, policy)]
     except (KeyError, TypeError):
         raise ValueError(
-            f"policy: unknown policy version {policy!r}; choose one of {', '.join(POLICIES)}"
+            f"policy: unknown policy version {policy!r}; choose one of "
+            f"{', '.join(policy_choices())}"
         ) from None
 
 
@@ -370,10 +510,26 @@ def explain_paid_rps(balance_usd: float, policy: str | PolicyVersion | None = No
 # --- Free-model quotas --------------------------------------------------------------------------
 
 
+def free_daily_grant_from(policy: str | PolicyVersion | None = None) -> float | None:
+    """Credits purchased from which the high daily tier applies (``None``: no tier).
+
+    The threshold the messages name (10) and the one the 2026 docs grant from (9) differ.
+    """
+    version = get_policy(policy)
+    if not version.has_topup_tier:
+        return None
+    if version.free_grant_from_usd is not None:
+        return version.free_grant_from_usd
+    return version.topup_threshold_usd
+
+
 def _quota(purchased: float, version: PolicyVersion) -> int:
     if version.free_daily_high is None or version.topup_threshold_usd is None:
         return version.free_daily_low
-    if round(purchased, _BALANCE_DECIMALS) >= version.topup_threshold_usd:
+    grant_from = version.free_grant_from_usd
+    if grant_from is None:
+        grant_from = version.topup_threshold_usd
+    if round(purchased, _BALANCE_DECIMALS) >= grant_from:
         return version.free_daily_high
     return version.free_daily_low
 
@@ -439,3 +595,126 @@ def upstream_raw_message(model: str) -> str:
         f"{model} is temporarily rate-limited upstream. Please retry shortly, or add your own key "
         "to accumulate your rate limits: https://openrouter.ai/settings/integrations"
     )
+
+
+def key_limit_message(
+    form: str,
+    limit_reset: str | None,
+    *,
+    used_usd: float | None = None,
+    limit_usd: float | None = None,
+    resets_at: str | None = None,
+) -> str:
+    """The 403 ``error.message`` for a key whose limit is spent, in a version's wording.
+
+    ``form`` is :attr:`PolicyVersion.key_limit_form`; ``limit_reset`` the key's period
+    (``None``: a lifetime limit, worded ``total``); ``resets_at`` an ISO 8601 time for the
+    ``2026-10`` form (omitted for lifetime limits). [obs, see openrouter-2026.md §2.2]
+    """
+    if form == "2025-01":
+        return f"Key limit exceeded. Manage it using {_KEYS_URL_2025}"
+    if limit_reset is not None and limit_reset not in LIMIT_RESETS:
+        raise ValueError(f"limit_reset: expected one of {', '.join(LIMIT_RESETS)} or None, "
+                         f"got {limit_reset!r}")
+    period = limit_reset or "total"
+    text = f"Key limit exceeded ({period} limit). Manage it using {KEYS_URL}"
+    if form == "2026-01":
+        return text
+    if form != "2026-10":
+        raise ValueError(f"form: unknown key-limit wording {form!r}")
+    used = check_number(used_usd, "used_usd")
+    limit = check_number(limit_usd, "limit_usd")
+    text += f" ${used:,.2f} of ${limit:,.2f} used"
+    # [inv] a lifetime limit never resets, so the captured "; resets <ISO>" part is left out.
+    return text + (f"; resets {resets_at}." if resets_at and limit_reset else ".")
+
+
+def capacity_exhausted_message(model: str, retry_after_s: int) -> str:
+    """``error.message`` of the typed 429 when every provider of a model is at capacity. [doc]"""
+    return f"All providers for {model} are at capacity. Retry after {int(retry_after_s)} seconds."
+
+
+def free_variant_ended_message(model: str, paid_model: str) -> str:
+    """``error.message`` of the typed 404 after a ``:free`` promotion ends. [inv wording: the
+    docs give the code and fields but no example message]"""
+    return f"The free variant of {paid_model} has ended. Use {paid_model} (paid) instead of {model}."
+
+
+# --- The in-flight spending budget (2026-08) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InFlightParams:
+    """The numbers of the in-flight spending budget. OpenRouter publishes none of them except
+    the ``Retry-After`` it sends (120 s in every capture), so the defaults are **[inv]**; the
+    emulator takes them at start and through ``GET/PUT /_emulator/in_flight``.
+
+    budget = min(fraction x balance, ceiling_usd), applied only while balance < threshold_usd.
+    A paid request holds prompt tokens x prompt price + min(max_tokens, completion_cap_tokens)
+    (``completion_cap_tokens`` when ``max_tokens`` is not set) x completion price while it runs,
+    then its actual cost for ``settle_s`` seconds.
+
+    Attributes
+    ----------
+    fraction:
+        Share of the balance the budget may hold, 0 < fraction <= 1. [inv] 0.5
+    ceiling_usd:
+        The budget never goes above this. [inv] 25
+    threshold_usd:
+        At or above this balance the budget does not apply. [inv] 100
+    settle_s:
+        How long a finished request's actual cost stays held. [inv] 120, as ``Retry-After``
+    completion_cap_tokens:
+        Completion tokens the estimate allows at most per request. [inv] 4096
+    retry_after_s:
+        ``Retry-After`` of the in-flight 402. [obs] 120
+    """
+
+    fraction: float = 0.5
+    ceiling_usd: float = 25.0
+    threshold_usd: float = 100.0
+    settle_s: float = 120.0
+    completion_cap_tokens: int = 4096
+    retry_after_s: int = 120
+
+    FIELDS = ("fraction", "ceiling_usd", "threshold_usd", "settle_s", "completion_cap_tokens",
+              "retry_after_s")
+
+    def __post_init__(self) -> None:
+        fraction = check_number(self.fraction, "fraction")
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction: must be more than 0 and at most 1, got {self.fraction!r}")
+        for name in ("ceiling_usd", "threshold_usd"):
+            if check_number(getattr(self, name), name) <= 0:
+                raise ValueError(f"{name}: must be more than 0, got {getattr(self, name)!r}")
+        if check_number(self.settle_s, "settle_s") < 0:
+            raise ValueError(f"settle_s: must be 0 or more, got {self.settle_s!r}")
+        for name in ("completion_cap_tokens", "retry_after_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name}: expected a whole number, got {value!r}")
+        if self.completion_cap_tokens < 1:
+            raise ValueError(
+                f"completion_cap_tokens: must be 1 or more, got {self.completion_cap_tokens!r}")
+        if self.retry_after_s < 0:
+            raise ValueError(f"retry_after_s: must be 0 or more, got {self.retry_after_s!r}")
+
+    def budget_usd(self, balance_usd: float) -> float | None:
+        """The budget a balance gives; ``None`` when the balance is at or above the threshold
+        (no budget applies). A balance at or below zero gives 0."""
+        balance = check_number(balance_usd, "balance_usd")
+        if balance >= self.threshold_usd:
+            return None
+        return max(0.0, min(self.fraction * balance, self.ceiling_usd))
+
+    def estimate_tokens(self, max_tokens: int | None) -> int:
+        """Completion tokens a request's estimate counts."""
+        if max_tokens is None:
+            return self.completion_cap_tokens
+        return min(int(max_tokens), self.completion_cap_tokens)
+
+    def to_json(self) -> dict[str, float | int]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+IN_FLIGHT_DEFAULTS = InFlightParams()

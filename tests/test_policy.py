@@ -31,10 +31,18 @@ WORKED_EXAMPLES = [
 ]
 
 
-def test_registry_has_the_three_versions_oldest_first_and_the_article_is_default():
-    assert list(POLICIES) == ["legacy-2024", "2025-04", "current"]
+def test_registry_has_the_dated_versions_oldest_first_and_the_article_is_default():
+    assert list(POLICIES) == ["legacy-2024", "2025-04", "2025-07", "2026-08"]
     assert DEFAULT_POLICY_ID == "2025-04"
     assert get_policy() is POLICIES["2025-04"]
+
+
+def test_current_is_an_alias_of_the_newest_version():
+    assert policy.ALIASES == {"current": "2026-08"}
+    assert get_policy("current") is POLICIES["2026-08"] is policy.CURRENT
+    assert policy.resolve_policy_id("current") == "2026-08"
+    assert policy.policy_choices() == [*POLICIES, "current"]
+    assert "current" not in POLICIES  # every version in the registry has a date
 
 
 @pytest.mark.parametrize("version", list(POLICIES.values()), ids=list(POLICIES))
@@ -174,5 +182,82 @@ def test_topped_up_must_be_a_bool():
 
 
 def test_unknown_policy_id_names_the_choices():
-    with pytest.raises(ValueError, match="legacy-2024, 2025-04, current"):
+    with pytest.raises(ValueError, match="legacy-2024, 2025-04, 2025-07, 2026-08, current"):
         get_policy("2023")
+
+
+# --- 2026: the vocabulary of today's version ------------------------------------------------------
+
+
+def test_2026_grants_the_high_tier_from_nine_credits_and_older_versions_from_ten():
+    assert daily_free_quota(9, "2026-08") == 1000
+    assert daily_free_quota(8.99, "2026-08") == 50
+    assert daily_free_quota(9, "2025-07") == 50 and daily_free_quota(10, "2025-07") == 1000
+    assert daily_free_quota(9, "2025-04") == 50
+    assert policy.free_daily_grant_from("2026-08") == 9.0
+    assert policy.free_daily_grant_from("2025-04") == 10.0
+    assert policy.free_daily_grant_from("legacy-2024") is None
+
+
+@pytest.mark.parametrize("form, reset, expected", [
+    ("2025-01", "daily", "Key limit exceeded. Manage it using https://openrouter.ai/keys"),
+    ("2026-01", None,
+     "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"),
+    ("2026-01", "monthly",
+     "Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys"),
+])
+def test_key_limit_message_older_forms(form, reset, expected):
+    assert policy.key_limit_message(form, reset) == expected
+
+
+def test_key_limit_message_newest_form_says_what_was_used_and_when_it_resets():
+    assert policy.key_limit_message(
+        "2026-10", "weekly", used_usd=20.05, limit_usd=20, resets_at="2026-10-12T00:00:00.000Z"
+    ) == ("Key limit exceeded (weekly limit). Manage it using https://openrouter.ai/settings/keys"
+          " $20.05 of $20.00 used; resets 2026-10-12T00:00:00.000Z.")
+    assert policy.key_limit_message("2026-10", None, used_usd=1, limit_usd=1) == (
+        "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"
+        " $1.00 of $1.00 used.")
+
+
+def test_key_limit_message_refuses_an_unknown_period():
+    with pytest.raises(ValueError, match="limit_reset"):
+        policy.key_limit_message("2026-10", "hourly", used_usd=1, limit_usd=1)
+
+
+def test_2026_messages_are_the_captured_ones():
+    assert MESSAGES.in_flight == (
+        "This request would exceed your available credits given your current in-flight "
+        "requests. Retry after in-flight requests settle, or add credits.")
+    assert MESSAGES.weight_exceeds_budget == (
+        "This request's maximum cost exceeds your available credits. Add credits, or lower "
+        "max_tokens or prompt size.")
+    assert get_policy("2026-08").no_auth_message == "No cookie auth credentials found"
+    assert get_policy("2025-07").no_auth_message == "No auth credentials found"
+    assert policy.capacity_exhausted_message("a/b", 40) == (
+        "All providers for a/b are at capacity. Retry after 40 seconds.")
+
+
+def test_in_flight_budget_is_a_fraction_of_the_balance_up_to_the_ceiling_below_the_threshold():
+    p = policy.IN_FLIGHT_DEFAULTS
+    assert p.budget_usd(10) == pytest.approx(p.fraction * 10)
+    assert p.budget_usd(p.threshold_usd - 0.01) == p.ceiling_usd
+    assert p.budget_usd(p.threshold_usd) is None
+    assert p.budget_usd(-1) == 0.0
+    assert p.estimate_tokens(None) == p.completion_cap_tokens
+    assert p.estimate_tokens(10) == 10
+    assert p.estimate_tokens(10**9) == p.completion_cap_tokens
+
+
+@pytest.mark.parametrize("field, value", [
+    ("fraction", 0), ("fraction", 1.5), ("ceiling_usd", -1), ("threshold_usd", float("nan")),
+    ("settle_s", -1), ("completion_cap_tokens", 0), ("completion_cap_tokens", 1.5),
+    ("retry_after_s", True),
+])
+def test_in_flight_params_name_the_bad_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        policy.InFlightParams(**{field: value})
+
+
+def test_only_the_newest_version_has_the_in_flight_budget():
+    assert [v.id for v in POLICIES.values() if v.in_flight_budget] == ["2026-08"]

@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..engine import Request, from_pico, to_pico, truncate_key
 from ..policy import (
+    ALIASES,
     MESSAGES,
     LimitSource,
     PolicyVersion,
@@ -508,12 +509,13 @@ def create_app(
             "is_management_key": snap.management,
             "is_provisioning_key": snap.management,
         }
-        if version.key_shape == "current":
-            data["free_model_daily_requests"] = {
-                "used": snap.free_used_today,
-                "limit": snap.free_daily_limit,
-                "remaining": snap.free_remaining_today,
-            }
+        if version.key_shape != "legacy":
+            if version.key_shape == "2026":
+                data["free_model_daily_requests"] = {
+                    "used": snap.free_used_today,
+                    "limit": snap.free_daily_limit,
+                    "remaining": snap.free_remaining_today,
+                }
             data["rate_limit"] = {"requests": -1, "interval": "10s", "note": DEPRECATED_NOTE}
         else:
             rps = snap.paid_rps if snap.paid_rps is not None else version.paid_rps_min
@@ -640,7 +642,8 @@ def create_app(
 
     def _policy_json() -> dict[str, Any]:
         version = emu.engine.policy
-        return {"policy": version.id, "title": version.title, "available": policy_ids()}
+        return {"policy": version.id, "title": version.title, "available": policy_ids(),
+                "aliases": dict(ALIASES)}
 
     async def admin_policy(request: HttpRequest) -> Response:
         denied = _admin_denied(request)

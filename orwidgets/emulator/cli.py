@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..policy import DEFAULT_POLICY_ID, policy_ids
+from ..policy import DEFAULT_POLICY_ID, policy_choices
 
 __all__ = ["main", "build_parser", "DEFAULT_PORT"]
 
@@ -24,8 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "from other machines)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--policy", choices=policy_ids(), default=DEFAULT_POLICY_ID,
-                        help=f"policy version (default {DEFAULT_POLICY_ID})")
+    parser.add_argument("--policy", choices=policy_choices(), default=DEFAULT_POLICY_ID,
+                        help=f"policy version (default {DEFAULT_POLICY_ID}; 'current' is the "
+                             "newest)")
     parser.add_argument("--admin-token", default=None,
                         help="X-Admin-Token value for the admin API (default: random, printed once)")
     parser.add_argument("--latency-ms", default="20-50",

@@ -127,7 +127,7 @@ def policy_picker(value: str, description: str = "Policy") -> W.Dropdown:
     """A dropdown over :data:`orwidgets.policy.POLICIES` (labels carry the period)."""
     picker = W.Dropdown(
         options=[(v.label, v.id) for v in POLICIES.values()],
-        value=value,
+        value=get_policy(value).id,  # "current" selects the dated version it names
         description=description,
         style={"description_width": "initial"},
         layout=W.Layout(width="auto", max_width="640px"),

@@ -11,7 +11,15 @@ import math
 
 from traitlets import Bool, Float, HasTraits, Int, TraitError, Unicode, observe, validate
 
-from ..policy import DEFAULT_POLICY_ID, POLICIES, TOPUP_THRESHOLD_USD, PolicyVersion, get_policy
+from ..policy import (
+    DEFAULT_POLICY_ID,
+    POLICIES,
+    TOPUP_THRESHOLD_USD,
+    PolicyVersion,
+    get_policy,
+    policy_choices,
+    resolve_policy_id,
+)
 
 __all__ = ["AccountModel", "PolicyId", "FiniteFloat", "MAX_USD", "topup_threshold"]
 
@@ -31,16 +39,15 @@ def topup_threshold(version: PolicyVersion) -> float:
 class PolicyId(Unicode):
     """A policy version id from :data:`orwidgets.policy.POLICIES`."""
 
-    info_text = "a policy version id (" + ", ".join(POLICIES) + ")"
+    info_text = "a policy version id (" + ", ".join(policy_choices()) + ")"
     default_value = DEFAULT_POLICY_ID
 
     def validate(self, obj, value):  # type: ignore[override]
         value = super().validate(obj, value)
-        if value not in POLICIES:
-            raise TraitError(
-                f"policy: unknown policy version {value!r}; choose one of {', '.join(POLICIES)}"
-            )
-        return value
+        try:
+            return resolve_policy_id(value)  # "current" is stored as the dated id it names
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
 
 
 class FiniteFloat(Float):

@@ -61,6 +61,7 @@ from ._common import (
     policy_caption,
     policy_picker,
 )
+from ._model import PolicyId
 
 __all__ = ["LiveCalls", "CUSTOM", "FLUSH_INTERVAL_S", "REAL_API_WARNING"]
 
@@ -136,7 +137,8 @@ class LiveCalls(W.VBox):
         the run started, y = latency in ms.
     """
 
-    policy = Unicode(DEFAULT_POLICY_ID, help="Policy version id")
+    policy = PolicyId(DEFAULT_POLICY_ID, help="Policy version id (an alias such as 'current' is "
+                                              "stored as the dated id it names)")
     target = Enum(["emulator", "openrouter"], "emulator", help="Where the calls go")
     preset = Unicode(CUSTOM, help="A preset label, or CUSTOM for the settings below")
     model = Unicode(FREE_MODEL, help="Model id for custom runs")

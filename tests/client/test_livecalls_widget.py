@@ -251,7 +251,7 @@ def test_policy_follows_the_shared_account_model(app, widget_class):
     model = pytest.importorskip("orwidgets.widgets._model")
     account = model.AccountModel(policy="current", balance_usd=3.0, purchased_usd=3.0)
     w = widget_class(app, account=account)
-    assert w.policy == "current"
+    assert w.policy == account.policy == "2026-08"  # "current" is stored as the newest dated id
     account.policy = "legacy-2024"
     assert w.policy == "legacy-2024"
 

@@ -189,8 +189,12 @@ def test_policy_get_names_the_version_and_the_choices(api):
 
 def test_policy_put_switches_the_version(api):
     r = api.admin("PUT", "/_emulator/policy", {"policy": "current"})
-    assert r.status_code == 200 and r.json()["policy"] == "current"
-    assert api.admin("GET", "/_emulator/policy").json()["policy"] == "current"
+    newest = policy_ids()[-1]
+    assert r.status_code == 200 and r.json()["policy"] == newest
+    assert r.json()["aliases"] == {"current": newest}
+    assert api.admin("GET", "/_emulator/policy").json()["policy"] == newest
+    r = api.admin("PUT", "/_emulator/policy", {"policy": "2025-07"})
+    assert r.status_code == 200 and r.json()["policy"] == "2025-07"
 
 
 @pytest.mark.parametrize("body", [{"policy": "2019"}, {"policy": 3}, {}, {"policy": "current", "x": 1}])

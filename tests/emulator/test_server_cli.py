@@ -18,6 +18,7 @@ from orwidgets.emulator import DEMO_ACCOUNTS, DEFAULT_FREE_MODEL, PublicHostWarn
 from orwidgets.emulator import server as server_module
 from orwidgets.emulator.cli import main as cli_main
 from orwidgets.emulator.server import BackgroundServer, is_loopback
+from orwidgets.policy import CURRENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +50,7 @@ def test_start_again_returns_the_same_running_server(own_handle):
 def test_start_again_with_a_policy_switches_the_running_one(own_handle):
     assert start(policy="current") is own_handle
     r = httpx.get(own_handle.base_url + "/_emulator/policy", headers={"X-Admin-Token": own_handle.admin_token})
-    assert r.json()["policy"] == "current"
+    assert r.json()["policy"] == CURRENT.id
 
 
 def test_handle_repr_masks_keys_and_the_admin_token(own_handle):
@@ -142,7 +143,7 @@ def test_cli_prints_url_token_and_demo_keys_and_serves(tmp_path):
                           headers={"Authorization": f"Bearer {info['teacher']}"})
         assert chat.status_code == 200
         policy = httpx.get(info["base_url"] + "/_emulator/policy", headers={"X-Admin-Token": "cli-token"})
-        assert policy.json()["policy"] == "current"
+        assert policy.json()["policy"] == CURRENT.id
     finally:
         assert stop_cli(proc) == 0
 
@@ -204,3 +205,24 @@ def test_cli_accounts_file_with_a_bad_field_exits_2(tmp_path, capsys):
     bad.write_text(json.dumps([{"name": "x", "balance": 3}]))
     assert cli_main(["--accounts", str(bad)]) == 2
     assert "unknown field 'balance'" in capsys.readouterr().err
+
+
+def test_top_level_help_lists_every_command_with_all_its_options(capsys):
+    from orwidgets.__main__ import COMMANDS, main
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in COMMANDS:
+        assert f"  {name} " in out
+    for option in ("--host", "--port", "--policy", "--admin-token", "--latency-ms", "--accounts",
+                   "--seed"):
+        assert option in out
+
+
+def test_top_level_without_a_command_prints_usage_and_exits_2(capsys):
+    from orwidgets.__main__ import main
+
+    assert main([]) == 2
+    assert "usage: orwidgets <command>" in capsys.readouterr().err
+    assert main(["nope"]) == 2
+    assert "unknown command 'nope'" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from orwidgets import policy
 from orwidgets._secret import SecretKey
 from orwidgets.widgets import AccountModel, AccountPanel, FreeQuotaExplorer
 from orwidgets.widgets.account import read_account
+from orwidgets.policy import CURRENT
 
 KEY = "sk-or-v1-" + "5ec7e7" * 10 + "beef"
 #: 19:00 UTC: five hours before the daily reset.
@@ -204,7 +205,7 @@ def test_emulator_current_policy_forbids_credits_for_a_plain_key():
                      client_factory=client)
     reading = p.refresh()
     assert reading.ok and reading.credits_status == "forbidden"
-    assert acct.policy == "current"  # the panel adopts the emulator's rules
+    assert acct.policy == CURRENT.id  # the panel adopts the emulator's rules (the dated id)
     assert acct.balance_usd == 1.0
     assert "orw-credits-forbidden" in p._readout.value
 

@@ -10,6 +10,7 @@ from widget_helpers import trace
 from orwidgets import policy
 from orwidgets.widgets import AccountModel, Dashboard
 from orwidgets.widgets.dashboard import TAB_TITLES
+from orwidgets.policy import CURRENT
 
 
 @pytest.fixture
@@ -63,11 +64,11 @@ def test_planner_topup_reaches_quota_and_rps(dash):
 
 
 def test_policy_picked_in_one_tab_switches_all(dash):
-    dash.advisor._picker.value = "current"
+    dash.advisor._picker.value = CURRENT.id  # the picker lists dated versions only
     for tab in (dash, dash.rps, dash.quota, dash.planner, dash.advisor, dash.account_panel):
-        assert tab.policy == "current"
+        assert tab.policy == CURRENT.id
     assert dash.rps.rps is None
-    assert "current" in dash.quota._caption.value
+    assert CURRENT.id in dash.quota._caption.value
 
 
 def test_missing_live_calls_leaves_a_note(monkeypatch):
@@ -103,4 +104,4 @@ def test_live_calls_tab_shares_the_account_when_available(dash):
         pytest.skip(f"LiveCalls unavailable: {dash.live_calls_error}")
     assert dash.children[-1] is dash.live_calls
     dash.rps.policy = "current"
-    assert dash.live_calls.policy == "current"
+    assert dash.live_calls.policy == CURRENT.id  # the alias names the newest dated version

@@ -51,7 +51,8 @@ def test_fmt_clock_wraps_to_the_day():
 def test_policy_picker_offers_every_version():
     picker = policy_picker("current")
     assert [v for _, v in picker.options] == list(POLICIES)
-    assert picker.value == "current"
+    assert picker.value == list(POLICIES)[-1]  # "current" selects the newest dated version
+    assert [label for label, _ in picker.options][-1].endswith("[current]")
 
 
 @pytest.mark.parametrize("pid", list(POLICIES))

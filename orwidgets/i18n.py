@@ -1,0 +1,154 @@
+"""The language a reader sees: widget labels, readouts, notices, chart text and policy titles.
+
+Text a reader sees goes through gettext catalogues (``orwidgets/locale/<lang>/LC_MESSAGES/
+orwidgets.po``, compiled to ``.mo`` by Babel as part of the build). OpenRouter's wire messages
+(``error.message``, headers, JSON) are never translated.
+
+Which language: :func:`set_language` first, then a widget's ``lang=`` argument, then the
+``ORWIDGETS_LANG`` environment variable, then English, in that order of precedence.
+
+In code, mark text with a translator's call so that ``pybabel extract`` finds it::
+
+    _ = translator(lang)          # a Translator: _("text"), _.ngettext("one", "many", n)
+    label = _("Balance (USD)")
+    LABEL = N_("Top up")          # module-level constant: marked now, translated when shown
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+import threading
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "LANGUAGES",
+    "DEFAULT_LANGUAGE",
+    "ENV_VAR",
+    "DOMAIN",
+    "LOCALE_DIR",
+    "Translator",
+    "N_",
+    "get_language",
+    "normalize_language",
+    "set_language",
+    "translator",
+]
+
+#: The languages orwidgets speaks: English, Japanese, Simplified Chinese.
+LANGUAGES = ("en", "ja", "zh")
+DEFAULT_LANGUAGE = "en"
+ENV_VAR = "ORWIDGETS_LANG"
+DOMAIN = "orwidgets"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+# Spellings people use for the same language (BCP 47 and POSIX locale forms).
+_SPELLINGS = {
+    "en": "en", "en-us": "en", "en-gb": "en", "english": "en",
+    "ja": "ja", "ja-jp": "ja", "jp": "ja", "japanese": "ja",
+    "zh": "zh", "zh-cn": "zh", "zh-hans": "zh", "zh-hans-cn": "zh", "zh-sg": "zh",
+    "chinese": "zh",
+}
+
+_lock = threading.Lock()
+_chosen: str | None = None
+_warned_env: set[str] = set()
+
+
+def normalize_language(value: object, name: str = "lang") -> str:
+    """``"ja"``, ``"ja_JP.UTF-8"``, ``"zh-Hans"`` ... -> one of :data:`LANGUAGES`.
+
+    Raises ``ValueError`` naming the parameter for anything else (Traditional Chinese included:
+    orwidgets has only Simplified Chinese).
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected a language code such as 'ja', got {value!r}")
+    key = value.strip().split(".")[0].replace("_", "-").lower()
+    try:
+        return _SPELLINGS[key]
+    except KeyError:
+        raise ValueError(
+            f"{name}: orwidgets speaks {', '.join(LANGUAGES)} (en English, ja Japanese, zh "
+            f"Simplified Chinese), not {value!r}"
+        ) from None
+
+
+def set_language(lang: str | None) -> str:
+    """Choose the language of every widget made from now on; ``None`` forgets the choice.
+
+    Returns the language now in force (what :func:`get_language` gives).
+    """
+    global _chosen
+    resolved = None if lang is None else normalize_language(lang)
+    with _lock:
+        _chosen = resolved
+    return get_language()
+
+
+def _from_env() -> str | None:
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
+        return None
+    try:
+        return normalize_language(raw, ENV_VAR)
+    except ValueError as exc:
+        if raw not in _warned_env:  # say it once, then carry on in English: nothing is lost
+            _warned_env.add(raw)
+            warnings.warn(f"{exc}; using English", stacklevel=3)
+        return None
+
+
+def get_language(lang: str | None = None) -> str:
+    """The language in force: :func:`set_language`, else ``lang``, else ``ORWIDGETS_LANG``,
+    else English. A ``lang`` that is not a language raises ``ValueError``."""
+    given = None if lang is None else normalize_language(lang)
+    with _lock:
+        chosen = _chosen
+    return chosen or given or _from_env() or DEFAULT_LANGUAGE
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it (module-level constants)."""
+    return message
+
+
+class Translator:
+    """Translate text into one language; call it like ``_("text")``.
+
+    Attributes
+    ----------
+    lang:
+        One of :data:`LANGUAGES`.
+    """
+
+    def __init__(self, lang: str) -> None:
+        self.lang = normalize_language(lang)
+        if self.lang == DEFAULT_LANGUAGE:
+            self._catalogue: _gettext.NullTranslations = _gettext.NullTranslations()
+        else:
+            self._catalogue = _gettext.translation(
+                DOMAIN, localedir=str(LOCALE_DIR), languages=[self.lang], fallback=True
+            )
+
+    def __call__(self, message: str) -> str:
+        return self._catalogue.gettext(message)
+
+    gettext = __call__
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalogue.ngettext(singular, plural, n)
+
+    def __repr__(self) -> str:
+        return f"Translator({self.lang!r})"
+
+
+@lru_cache(maxsize=None)
+def _translator_for(lang: str) -> Translator:
+    return Translator(lang)
+
+
+def translator(lang: str | None = None) -> Translator:
+    """The :class:`Translator` for the language in force (see :func:`get_language`)."""
+    return _translator_for(get_language(lang))
