@@ -186,6 +186,8 @@ async def _run_side(client: httpx.AsyncClient, probes: list[Probe], key: SecretK
         if answer.error is not None:
             return answers, models, f"{probe.label}: {answer.error}"
         if probe.id == "key" and answer.status in (401, 403):
+            # [inv] stop here: every later probe would only say "wrong key", and the free-model
+            # chat would spend quota for nothing.
             said = f' "{answer.message}"' if answer.message else ""
             return answers, models, (
                 f"the target refused the key: {probe.label} answered {answer.status}{said}; "

@@ -116,8 +116,8 @@ def compare(probe: Probe, real: Answer, emulator: Answer) -> ProbeReport:
     """What differs between the two answers to ``probe``.
 
     The status first: when it differs, the two bodies are answers of different kinds and
-    comparing them further would only repeat it. Otherwise the JSON structure, ``error.message``
-    (exact or same template), ``error.metadata`` and the rate-limit headers.
+    comparing them further would only repeat it [inv]. Otherwise the JSON structure,
+    ``error.message`` (exact or same template), ``error.metadata`` and the rate-limit headers.
     """
     label = probe.label
     report = ProbeReport(probe.id, label, real.status, emulator.status)

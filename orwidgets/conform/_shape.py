@@ -132,7 +132,7 @@ def diff_shapes(real: Shape, emulator: Shape) -> list[ShapeDiff]:
     """Paths whose presence or (non-null) type differs, outermost first in document order.
 
     ``null`` is compatible with every type: a field that is ``null`` on one account and a string
-    on another (``expires_at``, ``limit``) is the same field.
+    on another (``expires_at``, ``limit``) is the same field. [inv]
     """
     parents = {**emulator.parents, **real.parents}
     order = list(real.types) + [p for p in emulator.types if p not in real.types]
@@ -179,7 +179,11 @@ def template(text: str) -> str:
 
 
 def compare_text(real: str, emulator: str) -> Literal["exact", "same template", "different text"]:
-    """How two texts compare: equal, equal once the variable parts are masked, or not."""
+    """How two texts compare: equal, equal once the variable parts are masked, or not.
+
+    Only ``different text`` is a difference: the same template with other numbers is the same
+    message about another account. [inv]
+    """
     if real == emulator:
         return "exact"
     if template(real) == template(emulator):
