@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from .._secret import SecretKey
-from ..emulator.catalogue import DEFAULT_FREE_MODEL, DEFAULT_PAID_MODEL
 from ..policy import is_free_model
 
 __all__ = ["Probe", "PLAN", "CREDITS_PROBE", "Answer", "ModelChoice", "choose_models",
@@ -175,7 +174,7 @@ def answer_from_response(response: httpx.Response, scrub: Scrub) -> Answer:
     try:
         answer.body = _scrub_json(json.loads(raw), scrub)
         answer.is_json = True
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, too deep
         text = raw.decode("utf-8", "replace")
         answer.excerpt = scrub(" ".join(text[: _EXCERPT * 2].split()))[:_EXCERPT]
     return answer
@@ -229,6 +228,9 @@ def choose_models(models: Answer | None) -> ModelChoice:
     when the catalogue lists them, else the first ``:free`` model and the first model with a
     positive completion price; the defaults again when the catalogue did not answer. [inv]
     """
+    # Imported here: the emulator package loads Starlette and uvicorn (`--help` stays quick).
+    from ..emulator.catalogue import DEFAULT_FREE_MODEL, DEFAULT_PAID_MODEL
+
     ids: list[str] = []
     paid: list[str] = []
     if models is not None and models.status == 200 and isinstance(models.body, dict):

@@ -149,3 +149,17 @@ def test_check_never_raises_for_the_network():
     assert report.exit_code == 2
     assert report.error.startswith("cannot reach http://127.0.0.1:")
     assert str(report).splitlines()[-1] == f"no comparison: {report.error}"
+
+
+def test_a_body_nested_too_deeply_to_parse_is_not_json_and_no_traceback(proxied):
+    base, proxy, emu = proxied
+    deep = "[" * 200_000 + "]" * 200_000
+
+    async def deep_key(path: str):
+        return Response(deep, media_type="application/json") if path.endswith("/key") else None
+
+    proxy.raw = deep_key
+    result = run_cli("--base-url", base, "--key", emu.demo_keys["free"])
+    assert (result.code, result.err) == (1, "")
+    assert "  - `GET /key`: the real answer is not JSON (application/json, 400000 bytes, " \
+           f'starting "{deep[:77]}..."); the emulator\'s is' in result.out.splitlines()
