@@ -7,7 +7,6 @@ unreachable, key refused, not confirmed). Errors are one line on stderr, never a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any, NoReturn
@@ -61,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _ask(stdin: IO[str], stderr: IO[str]) -> Any:
+def _confirmation(stdin: IO[str], stderr: IO[str], *, ask: bool) -> Any:
+    """Says the plan (how many calls, what they cost) on stderr; asks unless ``ask`` is off."""
     def confirm(plan: str) -> bool:
         print(plan, file=stderr)
+        if not ask:
+            return True
         print("Send them? [y/N] ", end="", file=stderr, flush=True)
         answer = stdin.readline()
         return answer.strip().lower() in {"y", "yes"}
@@ -79,17 +81,16 @@ def run(argv: Sequence[str], *, stdin: IO[str], stdout: IO[str], stderr: IO[str]
 
     args = build_parser().parse_args(list(argv))
     try:
-        confirm: Any = True
-        if not args.yes and not is_loopback(args.base_url):
-            interactive = getattr(stdin, "isatty", lambda: False)()
-            if not interactive:
-                print(describe_plan(args.base_url, args.max_calls, args.credits, args.policy),
-                      file=stderr)
-                print(f"{_PROG}: stdin is not interactive, so nobody can confirm these requests "
-                      "to a non-loopback address: pass --yes", file=stderr)
-                return 2
-            confirm = _ask(stdin, stderr)
-        report = check(args.key or os.environ.get("OPENROUTER_API_KEY") or None,
+        # Only consulted for a non-loopback target, before its first request.
+        confirm = _confirmation(stdin, stderr, ask=not args.yes)
+        if not args.yes and not is_loopback(args.base_url) \
+                and not getattr(stdin, "isatty", lambda: False)():
+            print(describe_plan(args.base_url, args.max_calls, args.credits, args.policy),
+                  file=stderr)
+            print(f"{_PROG}: stdin is not interactive, so nobody can confirm these requests "
+                  "to a non-loopback address: pass --yes", file=stderr)
+            return 2
+        report = check(args.key,  # None: check() reads OPENROUTER_API_KEY
                        base_url=args.base_url, policy=args.policy, max_calls=args.max_calls,
                        confirm=confirm, credits=args.credits, timeout=args.timeout,
                        transport=transport)

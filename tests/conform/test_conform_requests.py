@@ -105,11 +105,20 @@ def test_anything_but_yes_sends_nothing(reply):
         f"Send them? [y/N] orwidgets conform: not confirmed: 6 requests to {REMOTE}")
 
 
-def test_yes_skips_the_question():
+def test_yes_skips_the_question_but_still_says_what_goes_out():
     transport, proxy, key = _remote_transport()
     result = run_cli("--base-url", REMOTE, "--key", key, "--yes", transport=transport)
-    assert (result.code, result.err) == (0, "")
+    assert result.code == 0
+    assert result.err.splitlines()[0] == \
+        f"orwidgets conform will send 6 requests to {REMOTE} (--max-calls 6):"
+    assert "Send them?" not in result.err
     assert len(proxy.seen) == 6
+
+
+def test_a_loopback_target_is_neither_described_nor_asked_about(proxied):
+    base, proxy, emu = proxied
+    result = run_cli("--base-url", base, "--key", emu.demo_keys["free"])
+    assert (result.code, result.err) == (0, "")
 
 
 def test_the_plan_text_counts_only_what_max_calls_lets_through():
