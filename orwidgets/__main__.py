@@ -12,6 +12,7 @@ import sys
 #: command -> (module with build_parser() and main(argv), one line on what it does)
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("orwidgets.emulator.cli", "serve a local OpenRouter emulator (no key, no network)"),
+    "verdict": ("orwidgets.verdict_cli", "judge a client from the emulator's journal (JSON lines)"),
 }
 
 
