@@ -66,7 +66,6 @@ OWN_CLASSES: dict[str, str] = {
     "not_found": "404: no such route",
     "method_not_allowed": "405: the route exists, the method does not",
     "management_only": "403: the route needs a management key",
-    "client_closed": "408: the client gave up before the answer",
 }
 
 #: Entries kept in memory; older ones are dropped (and counted in ``dropped``); a file sink keeps

@@ -49,7 +49,8 @@ def test_the_plugin_is_loaded_through_its_entry_point(pytester: pytest.Pytester)
             names = [t.name for t in threading.enumerate()]
             assert not any(n.startswith("orwidgets-emulator") for n in names), names
     """)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    # In a process of its own: servers of this suite's other tests must not count.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
 def test_p_no_orwidgets_turns_it_off(pytester: pytest.Pytester):
@@ -379,13 +380,17 @@ def test_block_real_from_the_ini_file(pytester: pytest.Pytester):
 
 
 def test_without_the_option_nothing_is_patched(pytester: pytest.Pytester):
+    # Same process: the inner session must leave what it finds (this suite may run guarded itself).
+    import http.client
+
+    before = (id(socket.getaddrinfo), id(http.client.HTTPConnection.connect))
     pytester.makepyfile("""
         import http.client, socket
 
         def test_untouched():
-            assert socket.getaddrinfo.__module__ == "socket"
-            assert http.client.HTTPConnection.connect.__module__ == "http.client"
+            print("ids", id(socket.getaddrinfo), id(http.client.HTTPConnection.connect))
     """)
-    result = pytester.runpytest()
+    result = pytester.runpytest("-s")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*ids {before[0]} {before[1]}*"])
     assert "openrouter-block-real is on" not in result.stdout.str()
