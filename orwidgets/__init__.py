@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .i18n import get_language, set_language
 from .policy import (
     DEFAULT_POLICY_ID,
@@ -22,7 +23,6 @@ from .policy import (
     paid_rps,
 )
 
-__version__ = "0.1.0"
 
 # name -> module that defines it, loaded on first use
 _LAZY = {

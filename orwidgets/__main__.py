@@ -13,6 +13,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("orwidgets.emulator.cli", "serve a local OpenRouter emulator (no key, no network)"),
     "conform": ("orwidgets.conform.cli", "diff the real OpenRouter API against the emulator"),
+    "verdict": ("orwidgets.verdict_cli", "judge a client from the emulator's journal (JSON lines)"),
 }
 
 

@@ -18,7 +18,9 @@ import uvicorn
 from starlette.applications import Starlette
 
 from .._secret import mask
+from ..journal import Journal
 from ..policy import PolicyVersion
+from ..verdict import Finding, assert_resilient, verdict
 from .app import create_app
 from .state import DEFAULT_LATENCY_MS, Emulator, LatencySpec, _check_admin_token
 
@@ -204,6 +206,25 @@ class EmulatorHandle:
     @property
     def running(self) -> bool:
         return self._server.running
+
+    @property
+    def journal(self) -> Journal:
+        """Every answer the emulator gave (since the last reset), oldest first."""
+        journal = getattr(self.emulator, "journal", None)
+        if journal is None:
+            raise RuntimeError(
+                "orwidgets: this emulator keeps no journal of its answers yet, so journal, "
+                "verdict() and assert_resilient() have nothing to judge"
+            )
+        return journal
+
+    def verdict(self) -> list[Finding]:
+        """The limits the clients ignored, from the journal (:func:`orwidgets.verdict.verdict`)."""
+        return verdict(self.journal.entries())
+
+    def assert_resilient(self) -> None:
+        """Raise ``AssertionError`` listing the findings, if the clients ignored a limit."""
+        assert_resilient(self.journal.entries())
 
     def stop(self) -> None:
         """Stop the server; a later :func:`start` serves a fresh emulator."""
