@@ -152,6 +152,16 @@ def test_http_status_of_a_typed_error_in_a_200_body_is_its_status():
     assert classify(200, body) is CallClass.HTTP_ERROR
 
 
+def test_guardrail_budget_403_is_a_spend_budget_not_a_key_limit():
+    body = {"error": {"code": 403, "message": "Budget limit exceeded",
+                      "metadata": {"limit_source": "openrouter_guardrail_budget", "scope": "member",
+                                   "limit_usd": 5, "spend_usd": 5.01,
+                                   "resets_at": "2026-03-03T00:00:00.000Z"}}}
+    result = result_of(403, body)
+    assert (result.call_class, result.resets_at) == (
+        CallClass.SPEND_BUDGET, datetime(2026, 3, 3, tzinfo=timezone.utc))
+
+
 def test_other_403s_stay_forbidden():
     assert classify(403, {"error": {"code": 403, "message": MESSAGES.management_only}}) is \
         CallClass.FORBIDDEN

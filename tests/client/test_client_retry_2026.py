@@ -412,6 +412,12 @@ def test_x_ratelimit_reset_is_milliseconds():
     assert result.ok and clock.sleeps == [pytest.approx(15.0 + RESET_MARGIN_S)]
 
 
+def test_503_honours_retry_after_like_a_429(clock):
+    body = {"error": {"code": 503, "message": "Service unavailable"}}
+    result, _ = run([json_response(503, body, {"Retry-After": "20"}), ok()], clock, jitter=0)
+    assert result.ok and clock.sleeps == [20.0]
+
+
 def test_upstream_429_of_2026_waits_its_retry_after_seconds(clock):
     result, _ = run([json_response(429, UPSTREAM_429_2026_10), ok()], clock, jitter=0)
     assert result.ok and clock.sleeps == [1.0]
