@@ -242,6 +242,9 @@ _IN_FLIGHT_PREFIX = MESSAGES.in_flight.split(". ", 1)[0]
 _WEIGHT_PREFIX = MESSAGES.weight_exceeds_budget.split(". ", 1)[0]
 _KEY_LIMIT_PREFIX = key_limit_message("2025-01", None).split(".", 1)[0]  # "Key limit exceeded"
 _UPSTREAM_RAW_MARK = "rate-limited upstream"
+#: Classes whose answers can name an affordable M, and classes that can name a reset time.
+_AFFORD_CLASSES = frozenset({CallClass.AFFORDABILITY, CallClass.KEY_LIMIT_AFFORDABILITY})
+_RESET_CLASSES = frozenset({CallClass.KEY_LIMIT, CallClass.SPEND_BUDGET})
 _SPEND_BUDGET_SOURCES = frozenset({LimitSource.GUARDRAIL_BUDGET.value,
                                    LimitSource.WORKSPACE_BUDGET.value})
 
@@ -775,6 +778,12 @@ def build_result(
     source = meta.get("limit_source")
     raw = meta.get("raw")
     reason = meta.get("reason")
+    availability = _availability(err)
+    # Only the classes they belong to pay for the regexes (the load runner classifies every call).
+    fallbacks = _fallback_models(err) if availability is not None or \
+        call_class is CallClass.FREE_VARIANT_ENDED else ()
+    tokens = affordable_tokens(body) if call_class in _AFFORD_CLASSES else None
+    resets_at = key_limit_resets_at(body) if call_class in _RESET_CLASSES else None
     return CallResult(
         call_class=call_class,
         status=status,
@@ -789,10 +798,10 @@ def build_result(
         limit_source=str(source) if source is not None else None,
         detail=str(raw) if raw is not None else None,
         reason=str(reason) if reason is not None else None,
-        availability=_availability(err),
-        fallback_models=_fallback_models(err),
-        affordable_tokens=affordable_tokens(body),
-        resets_at=key_limit_resets_at(body),
+        availability=availability,
+        fallback_models=fallbacks,
+        affordable_tokens=tokens,
+        resets_at=resets_at,
     )
 
 
