@@ -42,6 +42,7 @@ __all__ = [
     "MESSAGES",
     "free_per_day_message",
     "LimitSource",
+    "AvailabilityCode",
     "POLICIES",
     "get_policy",
     "policy_ids",
@@ -111,6 +112,20 @@ class LimitSource(str, Enum):
     IN_FLIGHT = "openrouter_in_flight_budget"
     #: A key's own spending limit: the 403 when spent, the 402 when too small for a request. [obs]
     KEY_LIMIT = "openrouter_key_limit"
+    #: 403 when a guardrail's budget (per member or per key) is spent. [3P developersdigest]
+    GUARDRAIL_BUDGET = "openrouter_guardrail_budget"
+    #: 403 when an (Enterprise) workspace budget is met or exceeded. [3P developersdigest]
+    WORKSPACE_BUDGET = "openrouter_workspace_budget"
+
+
+class AvailabilityCode(str, Enum):
+    """``error.availability.code`` values orwidgets tells apart. The docs list 11 stable codes;
+    clients must fall back on ``availability.retryable`` for the others. [doc errors page]"""
+
+    #: 429: every provider of the model answered 429; ``retryable``, with ``retry_after``.
+    CAPACITY_EXHAUSTED = "capacity_exhausted"
+    #: 404: a ``:free`` promotion ended; ``fallback_models`` names the paid slug.
+    FREE_VARIANT_ENDED = "free_variant_ended"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,14 @@
 
 A 429 alone does not say what to do next: per-minute means wait for the next minute, per-day means
 stop until 00:00 UTC (every retry spends quota), upstream means back off and honour
-``Retry-After``. The classifier reads the status together with ``error.message`` and
-``error.metadata.limit_source`` (2026 bodies), falls back to the message alone (2025 bodies have no
-``limit_source``) and handles the February-2025 case of an HTTP 200 whose body is an error.
+``Retry-After``. A 402 alone does not either: the in-flight budget (2026-08) is transient and comes
+with ``Retry-After``, the affordability 402 wants fewer ``max_tokens``, the others want credits.
+
+The classifier reads the typed fields first, in the order of the reference's retry table:
+``error.availability.code``, then ``error.metadata.reason`` and ``error.metadata.limit_source``
+(2026 bodies); the message text only as a fallback (bodies before 2026 have no metadata, trimmed
+captures and the Anthropic-Messages skin lose it). It also handles the February-2025 case of an
+HTTP 200 whose body is an error, and mid-stream error chunks.
 
 Every message text it compares with comes from :mod:`orwidgets.policy`.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,12 +27,18 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from ..engine import RateLimit
+from ..engine import RateLimit, Reason
 from ..policy import (
     FREE_DAILY_HIGH,
+    KEYS_URL,
+    LIMIT_RESETS,
     MESSAGES,
+    AvailabilityCode,
     LimitSource,
     affordability_message,
+    capacity_exhausted_message,
+    free_variant_ended_message,
+    key_limit_message,
 )
 
 __all__ = [
@@ -39,6 +51,9 @@ __all__ = [
     "parse_retry_after",
     "error_of",
     "header",
+    "affordable_tokens",
+    "key_limit_period",
+    "key_limit_resets_at",
 ]
 
 #: Bodies longer than this are kept as text only up to this many characters.
@@ -46,7 +61,8 @@ MAX_TEXT_BODY = 20_000
 
 
 class CallClass(str, Enum):
-    """The class of one answer. ``value`` is a stable id (used as ``data-class`` in the DOM)."""
+    """The class of one answer. ``value`` is a stable id (used as ``data-class`` in the DOM); where
+    the engine has a :class:`~orwidgets.engine.Reason` for the same answer, the ids are equal."""
 
     OK = "ok"
     FREE_PER_MINUTE = "free_per_minute"
@@ -56,6 +72,21 @@ class CallClass(str, Enum):
     UPSTREAM = "upstream"
     NEGATIVE_BALANCE = "negative_balance"
     AFFORDABILITY = "affordability"
+    #: 402 ``in_flight_budget_exhausted``: transient, wait ``Retry-After`` (120 s seen) and retry.
+    IN_FLIGHT_BUDGET = "in_flight_budget_exhausted"
+    #: 402 ``weight_exceeds_budget``: this request alone is above the whole in-flight budget.
+    WEIGHT_EXCEEDS_BUDGET = "weight_exceeds_budget"
+    #: 402 with ``limit_source: openrouter_key_limit``: the key's remaining limit is too small.
+    KEY_LIMIT_AFFORDABILITY = "key_limit_affordability"
+    #: 403 ``Key limit exceeded (<period> limit)``: spent until the key's window resets.
+    KEY_LIMIT = "key_limit_exceeded"
+    #: 403 from a guardrail or workspace budget (``limit_source``), spent until ``resets_at``.
+    #: [inv] told by ``limit_source`` alone: those values and ``resets_at`` are [3P] only.
+    SPEND_BUDGET = "spend_budget"
+    #: 429 ``availability.code == capacity_exhausted``: every provider of the model is full.
+    CAPACITY_EXHAUSTED = "capacity_exhausted"
+    #: 404 ``availability.code == free_variant_ended``: the ``:free`` promotion is over.
+    FREE_VARIANT_ENDED = "free_variant_ended"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     HTTP_ERROR = "http_error"
@@ -79,7 +110,8 @@ class CallClass(str, Enum):
 
     @property
     def retryable(self) -> bool:
-        """Whether waiting and trying again can succeed (per-day and 401/402/403 cannot)."""
+        """Whether waiting and trying again can succeed (per-day, 401/403 and every 402 but the
+        in-flight one cannot)."""
         return self in _RETRYABLE
 
 
@@ -92,6 +124,13 @@ _LABELS = {
     CallClass.UPSTREAM: "429 upstream provider",
     CallClass.NEGATIVE_BALANCE: "402 negative balance",
     CallClass.AFFORDABILITY: "402 can't afford max_tokens",
+    CallClass.IN_FLIGHT_BUDGET: "402 in-flight budget full (wait)",
+    CallClass.WEIGHT_EXCEEDS_BUDGET: "402 request above in-flight budget",
+    CallClass.KEY_LIMIT_AFFORDABILITY: "402 key limit too small",
+    CallClass.KEY_LIMIT: "403 key limit spent",
+    CallClass.SPEND_BUDGET: "403 guardrail/workspace budget spent",
+    CallClass.CAPACITY_EXHAUSTED: "429 all providers at capacity",
+    CallClass.FREE_VARIANT_ENDED: "404 free variant ended",
     CallClass.UNAUTHORIZED: "401 unauthorized",
     CallClass.FORBIDDEN: "403 forbidden",
     CallClass.HTTP_ERROR: "other HTTP error",
@@ -109,6 +148,13 @@ _COLORS = {
     CallClass.UPSTREAM: "#8c564b",
     CallClass.NEGATIVE_BALANCE: "#e377c2",
     CallClass.AFFORDABILITY: "#bcbd22",
+    CallClass.IN_FLIGHT_BUDGET: "#ffbb78",
+    CallClass.WEIGHT_EXCEEDS_BUDGET: "#dbdb8d",
+    CallClass.KEY_LIMIT_AFFORDABILITY: "#f7b6d2",
+    CallClass.KEY_LIMIT: "#9edae5",
+    CallClass.SPEND_BUDGET: "#c5b0d5",
+    CallClass.CAPACITY_EXHAUSTED: "#c49c94",
+    CallClass.FREE_VARIANT_ENDED: "#ff9896",
     CallClass.UNAUTHORIZED: "#7f7f7f",
     CallClass.FORBIDDEN: "#17becf",
     CallClass.HTTP_ERROR: "#1f77b4",
@@ -125,8 +171,31 @@ _ADVICE = {
     CallClass.UPSTREAM: "The provider behind the model is saturated: back off and honour Retry-After.",
     CallClass.NEGATIVE_BALANCE: "Add credits to bring the balance above zero (free models too).",
     CallClass.AFFORDABILITY: "Ask for fewer max_tokens or add credits.",
+    # OpenRouter's own remedy_hint: wait for Retry-After; this is not "out of credits".
+    CallClass.IN_FLIGHT_BUDGET: MESSAGES.remedy_in_flight,
+    CallClass.WEIGHT_EXCEEDS_BUDGET: (
+        "This one request's maximum cost is larger than the whole in-flight budget, so retrying "
+        "will not help: lower max_tokens or the prompt, or add credits."
+    ),
+    CallClass.KEY_LIMIT_AFFORDABILITY: MESSAGES.remedy_key_limit,
+    CallClass.KEY_LIMIT: (
+        "This API key's own spending limit is spent until its window resets (00:00 UTC; weeks "
+        f"start on Monday, months on the 1st): raise the limit at {KEYS_URL}. Account credits "
+        "do not help."
+    ),
+    CallClass.SPEND_BUDGET: (
+        "A guardrail or workspace budget is spent until it resets: ask the organisation's admin."
+    ),
+    CallClass.CAPACITY_EXHAUSTED: (
+        "Every provider of this model is at capacity: retry after availability.retry_after "
+        "(also Retry-After), or switch to a model in fallback_models."
+    ),
+    CallClass.FREE_VARIANT_ENDED: (
+        "The :free promotion of this model has ended: switch to the paid model in "
+        "fallback_models (normal prices apply) or pick another free model."
+    ),
     CallClass.UNAUTHORIZED: "Check the API key.",
-    CallClass.FORBIDDEN: "This key may not do this (management key or key limit).",
+    CallClass.FORBIDDEN: "This key may not do this (for example a management-key-only route).",
     CallClass.HTTP_ERROR: "See the status and body.",
     CallClass.NETWORK_ERROR: "The request did not get an answer: check the address and network.",
     CallClass.TIMEOUT: "No answer in time: try again later or raise the timeout.",
@@ -137,6 +206,8 @@ _RETRYABLE = frozenset(
         CallClass.FREE_PER_MINUTE,
         CallClass.PAID_RATE,
         CallClass.UPSTREAM,
+        CallClass.IN_FLIGHT_BUDGET,
+        CallClass.CAPACITY_EXHAUSTED,
         CallClass.NETWORK_ERROR,
         CallClass.TIMEOUT,
     }
@@ -164,9 +235,55 @@ _NEGATIVE_PREFIX = MESSAGES.negative_balance.split(".", 1)[0]  # "Insufficient c
 _AFFORD_PREFIX = affordability_message(0, 0).split(".", 1)[0]
 #: [obs] R12 of openrouter-facts.md: a prompt larger than a key's limit is the same kind of 402.
 _PROMPT_LIMIT_PREFIX = "Prompt tokens limit exceeded"
-#: [obs] 2026 limit_source values of 402s that are about one request's cost, not the balance sign.
-_AFFORD_SOURCES = frozenset({"openrouter_credits", "openrouter_in_flight_budget"})
+#: First sentences of the 2026 402s: the fallback when ``metadata.reason`` is missing (trimmed
+#: captures, the Anthropic-Messages skin). The in-flight text shares no prefix with the
+#: "Insufficient credits" and affordability texts, so it never falls into those classes.
+_IN_FLIGHT_PREFIX = MESSAGES.in_flight.split(". ", 1)[0]
+_WEIGHT_PREFIX = MESSAGES.weight_exceeds_budget.split(". ", 1)[0]
+_KEY_LIMIT_PREFIX = key_limit_message("2025-01", None).split(".", 1)[0]  # "Key limit exceeded"
 _UPSTREAM_RAW_MARK = "rate-limited upstream"
+#: Classes whose answers can name an affordable M, and classes that can name a reset time.
+_AFFORD_CLASSES = frozenset({CallClass.AFFORDABILITY, CallClass.KEY_LIMIT_AFFORDABILITY})
+_RESET_CLASSES = frozenset({CallClass.KEY_LIMIT, CallClass.SPEND_BUDGET})
+_SPEND_BUDGET_SOURCES = frozenset({LimitSource.GUARDRAIL_BUDGET.value,
+                                   LimitSource.WORKSPACE_BUDGET.value})
+
+
+def _template(text: str, *sentinels: str, group: str = r"(.+?)") -> re.Pattern[str]:
+    """A regex from a policy text built with sentinel values: each sentinel becomes ``group``."""
+    pattern = re.escape(text)
+    for sentinel in sentinels:
+        pattern = pattern.replace(re.escape(sentinel), group)
+    return re.compile(pattern)
+
+
+def _sentence(text: str, marker: str) -> str:
+    """The sentence of ``text`` holding ``marker`` (without its final period)."""
+    start = text.rfind(". ", 0, text.index(marker))
+    start = 0 if start < 0 else start + 2
+    end = text.find(".", text.index(marker))
+    return text[start:] if end < 0 else text[start:end]
+
+
+_N, _M = 111_111_111, 222_222_222
+#: "You requested up to N tokens, but can only afford M" (the tails after it vary).
+_AFFORD_RE = _template(_sentence(affordability_message(_N, _M), str(_M)), str(_N), str(_M),
+                       group=r"(\d+)")
+#: "All providers for <model> are at capacity" (the typed 429 without its availability object).
+_CAPACITY_RE = _template(_sentence(capacity_exhausted_message("\x00", 0), "\x00"), "\x00")
+#: [inv] wording of our own (the docs give none); tells the paid model when availability is gone.
+_FREE_ENDED_RE = _template(free_variant_ended_message("\x01", "\x00"), "\x00", "\x01")
+#: "Key limit exceeded (daily limit)": the key's window, 2026-01 wording on.
+_KEY_PERIOD_RE = _template(_sentence(key_limit_message("2026-01", LIMIT_RESETS[0]), "("),
+                           LIMIT_RESETS[0], group=r"(\w+)")
+_KEY_LIMIT_2026_10 = key_limit_message("2026-10", LIMIT_RESETS[0], used_usd=0, limit_usd=0,
+                                       resets_at="\x00")
+#: "... used; resets 2026-10-12T00:00:00.000Z." (2026-10 wording): the ISO time.
+_RESETS_RE = re.compile(
+    re.escape(_KEY_LIMIT_2026_10[_KEY_LIMIT_2026_10.rindex(";") + 1:
+                                 _KEY_LIMIT_2026_10.index("\x00")])
+    + r"(\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)"
+)
 
 
 # --- small parsers ---------------------------------------------------------------------------------
@@ -200,6 +317,79 @@ def _metadata(err: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     meta = err.get("metadata")
     return dict(meta) if isinstance(meta, Mapping) else {}
+
+
+def _availability(err: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``error.availability`` (2026-08 typed model-availability errors), if there is one."""
+    if err is None:
+        return None
+    availability = err.get("availability")
+    return dict(availability) if isinstance(availability, Mapping) else None
+
+
+def _parse_time(text: Any) -> datetime | None:
+    """An ISO 8601 time (``Z`` allowed, also on Python 3.10) as an aware UTC datetime."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def affordable_tokens(body: Any) -> int | None:
+    """The M of "... but can only afford M" in an affordability 402, else ``None``.
+
+    When ``metadata.previous_errors`` names other attempts (one per provider endpoint, each with
+    its own M), the smallest M is returned: a retry with that many ``max_tokens`` fits every
+    endpoint that was tried. [inv: the reference shows the differing Ms but not which one
+    OpenRouter would route a retry to]
+    """
+    err = error_of(body)
+    if err is None:
+        return None
+    texts = [err.get("message")]
+    previous = _metadata(err).get("previous_errors")
+    if isinstance(previous, list):
+        texts += [p.get("message") for p in previous if isinstance(p, Mapping)]
+    found = [int(m.group(2)) for t in texts if isinstance(t, str)
+             for m in [_AFFORD_RE.search(t)] if m]
+    return min(found) if found else None
+
+
+def key_limit_period(message: str | None) -> str | None:
+    """``daily``/``weekly``/``monthly``/``total`` from "Key limit exceeded (<period> limit)";
+    ``None`` for the 2025 wording, which does not name it."""
+    match = _KEY_PERIOD_RE.search(message or "")
+    return match.group(1) if match else None
+
+
+def key_limit_resets_at(body: Any) -> datetime | None:
+    """When a spent limit or budget resets: "resets <ISO>" in the message (2026-10 key-limit
+    wording), else ``error.metadata.resets_at`` (budget 403s, [3P]); ``None`` when not said."""
+    err = error_of(body)
+    if err is None:
+        return None
+    match = _RESETS_RE.search(str(err.get("message") or ""))
+    if match:
+        return _parse_time(match.group(1))
+    return _parse_time(_metadata(err).get("resets_at"))
+
+
+def _fallback_models(err: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """``availability.fallback_models``; without it, the paid model our 404 wording names."""
+    availability = _availability(err) or {}
+    models = availability.get("fallback_models")
+    if isinstance(models, list):
+        return tuple(str(m) for m in models if isinstance(m, str) and m)
+    match = _FREE_ENDED_RE.fullmatch(str((err or {}).get("message") or ""))
+    return (match.group(1),) if match else ()
 
 
 def _as_int(value: Any) -> int | None:
@@ -282,6 +472,18 @@ def parse_retry_after(
 # --- the classifier --------------------------------------------------------------------------------
 
 
+def _classify_availability(err: Mapping[str, Any] | None) -> CallClass | None:
+    """First row of the retry table: a typed availability error is told by its code, whatever the
+    status says (it also arrives inside mid-stream error chunks). Unknown codes: ``None``, and the
+    status decides (the retry helper then obeys ``availability.retryable``)."""
+    code = (_availability(err) or {}).get("code")
+    if code == AvailabilityCode.CAPACITY_EXHAUSTED.value:
+        return CallClass.CAPACITY_EXHAUSTED
+    if code == AvailabilityCode.FREE_VARIANT_ENDED.value:
+        return CallClass.FREE_VARIANT_ENDED
+    return None
+
+
 def _classify_429(err: Mapping[str, Any] | None, headers: Mapping[str, str] | None, body: Any) -> CallClass:
     message = str((err or {}).get("message") or "")
     meta = _metadata(err)
@@ -301,6 +503,9 @@ def _classify_429(err: Mapping[str, Any] | None, headers: Mapping[str, str] | No
         return CallClass.FREE_PER_DAY_LOW
     if source == LimitSource.PAID_RATE.value:
         return CallClass.PAID_RATE
+    if _CAPACITY_RE.match(message):
+        # The documented capacity_exhausted text, its availability object lost on the way.
+        return CallClass.CAPACITY_EXHAUSTED
     upstream_marks = (
         source == LimitSource.UPSTREAM.value
         or message == MESSAGES.upstream
@@ -320,11 +525,42 @@ def _classify_429(err: Mapping[str, Any] | None, headers: Mapping[str, str] | No
 
 def _classify_402(err: Mapping[str, Any] | None) -> CallClass:
     message = str((err or {}).get("message") or "")
-    source = _metadata(err).get("limit_source")
-    if message.startswith((_AFFORD_PREFIX, _PROMPT_LIMIT_PREFIX)) or source in _AFFORD_SOURCES:
+    meta = _metadata(err)
+    reason, source = meta.get("reason"), meta.get("limit_source")
+    # The typed fields first (2026): the docs say to branch on them, never on the prose.
+    if reason == Reason.IN_FLIGHT_BUDGET.value or source == LimitSource.IN_FLIGHT.value:
+        return CallClass.IN_FLIGHT_BUDGET
+    if reason == Reason.WEIGHT_EXCEEDS_BUDGET.value:
+        return CallClass.WEIGHT_EXCEEDS_BUDGET
+    if source == LimitSource.KEY_LIMIT.value:
+        return CallClass.KEY_LIMIT_AFFORDABILITY
+    # The message, for bodies without reason (trimmed captures, the Anthropic skin, pre-2026).
+    # [inv] A key-bound affordability prose ("... adjust the key's daily limit") without
+    # limit_source stays AFFORDABILITY: 2026 captures carry that prose with limit_source
+    # openrouter_credits (the balance was binding), so the prose cannot tell the key apart.
+    if message.startswith(_IN_FLIGHT_PREFIX):
+        return CallClass.IN_FLIGHT_BUDGET
+    if message.startswith(_WEIGHT_PREFIX):
+        return CallClass.WEIGHT_EXCEEDS_BUDGET
+    if message.startswith(_NEGATIVE_PREFIX):
+        # "Insufficient credits..." (negative balance, or never purchased), with or without
+        # limit_source openrouter_credits.
+        return CallClass.NEGATIVE_BALANCE
+    if message.startswith((_AFFORD_PREFIX, _PROMPT_LIMIT_PREFIX)) or \
+            source == LimitSource.CREDITS.value:
         return CallClass.AFFORDABILITY
-    # "Insufficient credits..." (negative balance, or never purchased) and unknown 402s.
+    # [inv] Unknown 402s: treated as out of credits (never retried without Retry-After).
     return CallClass.NEGATIVE_BALANCE
+
+
+def _classify_403(err: Mapping[str, Any] | None) -> CallClass:
+    message = str((err or {}).get("message") or "")
+    source = _metadata(err).get("limit_source")
+    if source == LimitSource.KEY_LIMIT.value or message.startswith(_KEY_LIMIT_PREFIX):
+        return CallClass.KEY_LIMIT
+    if source in _SPEND_BUDGET_SOURCES:
+        return CallClass.SPEND_BUDGET
+    return CallClass.FORBIDDEN
 
 
 def classify(
@@ -359,10 +595,14 @@ def classify(
     effective = status
     if 200 <= status < 300 and err is not None:
         # February 2025: an upstream 429 could arrive as HTTP 200 with the error in the body;
-        # mid-stream errors look the same. The body's code is the real status.
-        effective = _as_int(err.get("code")) or 500
+        # mid-stream errors look the same. The body's code (or the typed errors' http_status,
+        # their docs examples have no numeric code) is the real status.
+        effective = _as_int(err.get("code")) or _as_int(err.get("http_status")) or 500
     if 200 <= effective < 300:
         return CallClass.OK if isinstance(body, Mapping) else CallClass.HTTP_ERROR
+    typed = _classify_availability(err)
+    if typed is not None:
+        return typed
     if effective == 429:
         return _classify_429(err, headers, body)
     if effective == 402:
@@ -370,7 +610,9 @@ def classify(
     if effective == 401:
         return CallClass.UNAUTHORIZED
     if effective == 403:
-        return CallClass.FORBIDDEN
+        return _classify_403(err)
+    if effective == 404 and _FREE_ENDED_RE.fullmatch(str((err or {}).get("message") or "")):
+        return CallClass.FREE_VARIANT_ENDED
     if effective in (408, 504) and err is None and error is not None and _is_timeout(error):
         return CallClass.TIMEOUT
     return CallClass.HTTP_ERROR
@@ -423,6 +665,18 @@ class CallResult:
         ``error.metadata.limit_source`` when present (2026 bodies).
     detail:
         ``error.metadata.raw`` (the upstream provider's text) when present.
+    reason:
+        ``error.metadata.reason`` when present (``in_flight_budget_exhausted``,
+        ``weight_exceeds_budget``).
+    availability:
+        ``error.availability`` (typed model-availability errors, 2026-08), else ``None``.
+    fallback_models:
+        ``availability.fallback_models`` (the paid slug after a ``:free`` promotion ends: it costs
+        money), else ``()``.
+    affordable_tokens:
+        The M of an affordability 402's "can only afford M" (see :func:`affordable_tokens`).
+    resets_at:
+        When a spent key limit (or budget) resets, as the body says; ``None`` when it does not.
     """
 
     call_class: CallClass
@@ -437,10 +691,22 @@ class CallResult:
     model: str | None = None
     limit_source: str | None = None
     detail: str | None = field(default=None)
+    reason: str | None = None
+    availability: dict[str, Any] | None = None
+    fallback_models: tuple[str, ...] = ()
+    affordable_tokens: int | None = None
+    resets_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
         return self.call_class is CallClass.OK
+
+    @property
+    def key_limit_period(self) -> str | None:
+        """``daily``/``weekly``/``monthly``/``total`` of a key-limit 403, when its message says."""
+        if self.call_class is not CallClass.KEY_LIMIT:
+            return None
+        return key_limit_period(self.message)
 
     @property
     def reset_at(self) -> datetime | None:
@@ -511,6 +777,13 @@ def build_result(
         message = None
     source = meta.get("limit_source")
     raw = meta.get("raw")
+    reason = meta.get("reason")
+    availability = _availability(err)
+    # Only the classes they belong to pay for the regexes (the load runner classifies every call).
+    fallbacks = _fallback_models(err) if availability is not None or \
+        call_class is CallClass.FREE_VARIANT_ENDED else ()
+    tokens = affordable_tokens(body) if call_class in _AFFORD_CLASSES else None
+    resets_at = key_limit_resets_at(body) if call_class in _RESET_CLASSES else None
     return CallResult(
         call_class=call_class,
         status=status,
@@ -524,6 +797,11 @@ def build_result(
         model=model,
         limit_source=str(source) if source is not None else None,
         detail=str(raw) if raw is not None else None,
+        reason=str(reason) if reason is not None else None,
+        availability=availability,
+        fallback_models=fallbacks,
+        affordable_tokens=tokens,
+        resets_at=resets_at,
     )
 
 

@@ -1,36 +1,88 @@
 """Retrying the way OpenRouter's limits ask for, in users' own code.
 
-* per-minute (and paid-rate) 429: wait until ``X-RateLimit-Reset``, then try again;
+The decision follows the retry table of the 2026 reference (Appendix A), in its order:
+
+* an ``error.availability`` answer: obey ``availability.retryable``; ``capacity_exhausted`` waits
+  ``availability.retry_after`` (also ``Retry-After``); with ``follow_fallbacks=True`` switch to
+  the first untried model of ``fallback_models`` at once (``free_variant_ended`` too: the paid
+  model costs money);
 * per-day 429: stop at once and say until when; retrying is not only useless but costly, because
   rejected attempts count toward the day's quota;
+* 402 ``weight_exceeds_budget``, a spent key limit (403), a guardrail or workspace budget (403):
+  never retried; the :class:`RetryGaveUp` says until when when the body tells (or, for a key
+  limit, when its named window restarts);
+* an affordability 402 ("can only afford M"): with ``shrink_max_tokens=True`` retried once with
+  ``max_tokens`` lowered below M (never without ``max_tokens``: that makes OpenRouter reserve the
+  model's whole output);
+* 402 ``in_flight_budget_exhausted``, and any other 402 that carries ``Retry-After``: wait what the
+  server asks (header, else ``metadata.headers``, else ``metadata.retry_after_seconds``), then
+  retry; every other 402 is terminal (it is not a wait-and-retry case);
+* per-minute (and paid-rate) 429: wait until ``X-RateLimit-Reset`` (Unix milliseconds);
 * upstream-provider 429 (and 5xx, network errors, timeouts): honour ``Retry-After`` when given,
   else back off exponentially, with jitter either way;
-* 401, 402, 403 (and other 4xx): never retried.
+* 401, 403 and other 4xx: never retried.
+
+A wait longer than ``max_wait_s`` gives up with a clear reason instead of retrying early.
 
 ``call`` may return a :class:`~orwidgets.client.CallResult`, an ``httpx.Response``, or anything
 (an ``openai`` SDK object); it may raise ``openai.APIStatusError`` and friends (any exception with
 a ``response`` attribute), or ``httpx`` transport errors. Create ``openai`` clients with
 ``max_retries=0`` so that the SDK does not retry the daily cap behind your back.
+
+How a changed request reaches the call: the first call is ``call()``; once the helper lowers
+``max_tokens`` or switches the model, it calls ``call(max_tokens=..., model=...)`` with what it
+changed. ``functools.partial(client.chat, model=..., max_tokens=...)`` or
+``functools.partial(sdk.chat.completions.create, model=..., messages=..., max_tokens=...)`` take
+those keywords as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import calendar
+import inspect
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from ..policy import IN_FLIGHT_DEFAULTS, KEYS_URL
 from ._classify import CallClass, CallResult, result_from_exception, result_from_response
 
-__all__ = ["RetryGaveUp", "with_retries", "awith_retries", "RetryAttempt"]
+__all__ = [
+    "RetryGaveUp",
+    "with_retries",
+    "awith_retries",
+    "RetryAttempt",
+    "DEFAULT_MAX_WAIT_S",
+    "next_window_start",
+]
 
 T = TypeVar("T")
 
 #: Margin added after ``X-RateLimit-Reset`` so that the retry lands in the new window.
 RESET_MARGIN_S = 0.05
+#: The longest single wait by default. [inv] OpenRouter sends ``Retry-After: 120`` on the in-flight
+#: 402 (every capture), and clients that cap their wait at 30-60 s fail exactly there; 180 s takes
+#: 120 s plus the jitter that keeps a crowd of clients from coming back together.
+DEFAULT_MAX_WAIT_S = 180.0
+#: [inv] An affordability retry asks for ``floor(M x (1 - margin))`` tokens, at least 1: the
+#: balance can move between the 402 and the retry (other requests settle).
+SHRINK_MARGIN = 0.05
+#: [inv] An in-flight 402 whose ``Retry-After`` was lost everywhere (header and
+#: ``metadata.headers`` trimmed) is still waited out, for the value every capture carried [obs].
+IN_FLIGHT_FALLBACK_WAIT_S = float(IN_FLIGHT_DEFAULTS.retry_after_s)
+
+_DAY_CAPS = (CallClass.FREE_PER_DAY_LOW, CallClass.FREE_PER_DAY_HIGH)
+_SHRINKABLE = (CallClass.AFFORDABILITY, CallClass.KEY_LIMIT_AFFORDABILITY)
+#: 402 classes: retried only when in-flight or when the answer carries ``Retry-After``.
+_PAYMENT = frozenset({
+    CallClass.NEGATIVE_BALANCE, CallClass.AFFORDABILITY, CallClass.IN_FLIGHT_BUDGET,
+    CallClass.WEIGHT_EXCEEDS_BUDGET, CallClass.KEY_LIMIT_AFFORDABILITY,
+})
 
 
 class RetryGaveUp(Exception):
@@ -43,7 +95,8 @@ class RetryGaveUp(Exception):
     attempts:
         How many calls were made.
     until:
-        When trying again can succeed (per-day: the next 00:00 UTC), if known.
+        When trying again can succeed (per-day: the next 00:00 UTC; a spent key limit: its reset;
+        a wait above ``max_wait_s``: the end of that wait), if known.
     reason:
         A sentence for people.
     """
@@ -69,11 +122,32 @@ class RetryGaveUp(Exception):
 
 @dataclass(frozen=True)
 class RetryAttempt:
-    """Passed to ``on_retry`` before each wait."""
+    """Passed to ``on_retry`` before each wait.
+
+    ``overrides`` are the keyword arguments the next call gets (``model``, ``max_tokens``; empty
+    while nothing was changed); ``action`` says what the helper does next, in words.
+    """
 
     attempt: int
     result: CallResult
     wait_s: float
+    overrides: dict[str, Any] = field(default_factory=dict)
+    action: str = ""
+
+
+def next_window_start(period: str | None, now: float) -> datetime | None:
+    """Where a key-limit window restarts after ``now`` (Unix seconds): OpenRouter resets key
+    limits at 00:00 UTC, weeks run Monday to Sunday [doc OpenAPI spec]; months are taken to start
+    on the 1st [inv, the spec is silent]. ``None`` for ``total`` (lifetime) or an unknown period."""
+    today = datetime.fromtimestamp(math.floor(now / 86_400) * 86_400, tz=timezone.utc)
+    if period == "daily":
+        return today + timedelta(days=1)
+    if period == "weekly":
+        return today + timedelta(days=7 - today.weekday())
+    if period == "monthly":
+        days = calendar.monthrange(today.year, today.month)[1]
+        return today.replace(day=1) + timedelta(days=days)
+    return None
 
 
 def _is_response(value: Any) -> bool:
@@ -115,8 +189,35 @@ def _is_transport_error(error: BaseException) -> bool:
     return False
 
 
+def _check_takes(call: Callable[..., Any], option: str, keyword: str) -> None:
+    """An option that changes the request needs a call that takes the keyword."""
+    try:
+        inspect.signature(call).bind_partial(**{keyword: None})
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "no signature" in str(exc):
+            return  # a builtin we cannot inspect: trust the caller
+        raise ValueError(
+            f"{option}=True: the call must accept {keyword}=..., for example "
+            f"functools.partial(client.chat, model=..., max_tokens=...)"
+        ) from None
+
+
+def _utc(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass
+class _Step:
+    """What to do before the next attempt."""
+
+    wait_s: float
+    changes: dict[str, Any]
+    action: str
+
+
 class _Policy:
-    """The decision, apart from how to call and how to sleep (shared by sync and async)."""
+    """The decision and its memory (models tried, max_tokens lowered), apart from how to call and
+    how to sleep: shared by the sync and async loops."""
 
     def __init__(
         self,
@@ -127,6 +228,8 @@ class _Policy:
         jitter: float,
         clock: Callable[[], float],
         rng: random.Random | None,
+        follow_fallbacks: bool = False,
+        shrink_max_tokens: bool = False,
     ) -> None:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValueError(f"max_attempts: expected a whole number >= 1, got {max_attempts!r}")
@@ -136,8 +239,12 @@ class _Policy:
             ("max_delay_s", max_delay_s),
             ("jitter", jitter),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+        for name, flag in (("follow_fallbacks", follow_fallbacks),
+                           ("shrink_max_tokens", shrink_max_tokens)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name}: expected True or False, got {flag!r}")
         self.max_attempts = max_attempts
         self.max_wait_s = float(max_wait_s)
         self.base_delay_s = float(base_delay_s)
@@ -145,49 +252,194 @@ class _Policy:
         self.jitter = float(jitter)
         self.clock = clock
         self.rng = rng or random.Random()
+        self.follow_fallbacks = follow_fallbacks
+        self.shrink_max_tokens = shrink_max_tokens
+        #: What the next call gets as keywords (what the helper changed so far).
+        self.overrides: dict[str, Any] = {}
+        self._tried_models: set[str] = set()
+        self._shrunk_to: int | None = None
+
+    def check_call(self, call: Callable[..., Any]) -> None:
+        if self.follow_fallbacks:
+            _check_takes(call, "follow_fallbacks", "model")
+        if self.shrink_max_tokens:
+            _check_takes(call, "shrink_max_tokens", "max_tokens")
+
+    # --- the pieces of a decision --------------------------------------------------------------
+
+    def _stop(self, result: CallResult, attempt: int, why: str,
+              until: datetime | None = None) -> RetryGaveUp:
+        return RetryGaveUp(f"{result.describe()}. {why}", result=result, attempts=attempt,
+                           until=until)
+
+    def _check_attempts(self, result: CallResult, attempt: int) -> None:
+        if attempt >= self.max_attempts:
+            raise self._stop(result, attempt, f"Gave up after {attempt} attempts.",
+                             until=result.reset_at)
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return delay * (1 + self.rng.uniform(0, self.jitter))
 
-    def wait_for(self, result: CallResult, attempt: int) -> float:
-        """Seconds to wait before the next attempt; raises :class:`RetryGaveUp` to stop."""
-        cls = result.call_class
-        if cls in (CallClass.FREE_PER_DAY_LOW, CallClass.FREE_PER_DAY_HIGH):
-            until = result.reset_at
-            when = f" until {until:%Y-%m-%d %H:%M} UTC" if until else " until 00:00 UTC"
-            raise RetryGaveUp(
-                f"{cls.label}: the free daily quota is spent{when}. Not retrying: rejected "
-                f"attempts count toward the quota. {cls.advice}",
-                result=result, attempts=attempt, until=until,
+    def _server_wait(self, result: CallResult, attempt: int, seconds: float, source: str) -> _Step:
+        """Wait what the server asked, never less: jitter goes on top, up to ``max_wait_s``. A
+        server wait above ``max_wait_s`` gives up (retrying earlier would only fail again)."""
+        if seconds > self.max_wait_s:
+            until = datetime.fromtimestamp(self.clock() + seconds, tz=timezone.utc)
+            raise self._stop(
+                result, attempt,
+                f"The server asks to wait {seconds:g} s ({source}), above max_wait_s="
+                f"{self.max_wait_s:g}: gave up instead of retrying early. Raise max_wait_s to "
+                "wait it out.",
+                until=until,
             )
-        retryable = cls.retryable or (
+        wait = seconds * (1 + self.rng.uniform(0, self.jitter))
+        return _Step(min(wait, max(seconds, self.max_wait_s)), {}, f"wait {source}")
+
+    def _fallback(self, result: CallResult) -> str | None:
+        if not self.follow_fallbacks or not result.fallback_models:
+            return None
+        tried = set(self._tried_models)
+        requested = (result.availability or {}).get("requested_models")
+        if isinstance(requested, list):
+            tried.update(str(m) for m in requested)
+        if result.model:
+            tried.add(result.model)
+        if "model" in self.overrides:
+            tried.add(str(self.overrides["model"]))
+        return next((m for m in result.fallback_models if m not in tried), None)
+
+    def _shrunk(self, result: CallResult) -> int | None:
+        """The lowered ``max_tokens`` for an affordability 402, once; ``None``: no such retry."""
+        if (not self.shrink_max_tokens or result.call_class not in _SHRINKABLE
+                or result.affordable_tokens is None or self._shrunk_to is not None):
+            return None
+        lowered = math.floor(result.affordable_tokens * (1 - SHRINK_MARGIN))
+        return lowered if lowered >= 1 else None
+
+    def _key_limit_stop(self, result: CallResult, attempt: int) -> RetryGaveUp:
+        cls = result.call_class
+        if result.resets_at is not None:
+            return self._stop(result, attempt, f"Not retried: spent until {_utc(result.resets_at)} "
+                              f"(the answer says so). {cls.advice}", until=result.resets_at)
+        if cls is CallClass.SPEND_BUDGET:
+            return self._stop(result, attempt, f"Not retried; the answer does not say when it "
+                              f"resets. {cls.advice}")
+        period = result.key_limit_period
+        if period == "total":
+            return self._stop(result, attempt, "Not retried: a lifetime (total) key limit never "
+                              f"resets; raise it at {KEYS_URL}.")
+        until = next_window_start(period, self.clock())
+        if until is None:
+            return self._stop(result, attempt, "Not retried: the key's window start is unknown "
+                              "from the body alone (GET /api/v1/key shows its limit_reset). "
+                              f"{cls.advice}")
+        return self._stop(result, attempt, f"Not retried: the body gives no reset time; the "
+                          f"key's {period} window starts again at {_utc(until)}. {cls.advice}",
+                          until=until)
+
+    def _give_up_text(self, result: CallResult) -> str:
+        cls = result.call_class
+        text = f"Not retried: {cls.advice}"
+        if cls is CallClass.FREE_VARIANT_ENDED and result.fallback_models:
+            text += (f" The paid model is {result.fallback_models[0]}; follow_fallbacks=True "
+                     "switches to it.")
+        elif cls in _SHRINKABLE:
+            if self._shrunk_to is not None:
+                text += f" max_tokens was already lowered once, to {self._shrunk_to}."
+            elif result.affordable_tokens is not None and not self.shrink_max_tokens:
+                text += (" shrink_max_tokens=True retries once with max_tokens below "
+                         f"{result.affordable_tokens}.")
+        return text
+
+    # --- the decision ---------------------------------------------------------------------------
+
+    def decide(self, result: CallResult, attempt: int) -> _Step:
+        """What to do after a failed attempt; raises :class:`RetryGaveUp` to stop."""
+        cls = result.call_class
+        # [inv] A fallback is taken at once, even on a retryable capacity_exhausted: it is another
+        # pool of providers, so waiting would only delay it. Back to waiting once all are tried.
+        fallback = self._fallback(result)
+        if fallback is not None:
+            self._check_attempts(result, attempt)
+            self._tried_models.add(fallback)
+            return _Step(0.0, {"model": fallback},
+                         f"switch to the fallback model {fallback} (its own price applies)")
+        if cls in _DAY_CAPS:
+            until = result.reset_at
+            when = f" until {_utc(until)}" if until else " until 00:00 UTC"
+            raise self._stop(result, attempt, f"The free daily quota is spent{when}. Not "
+                             f"retrying: rejected attempts count toward the quota. {cls.advice}",
+                             until=until)
+        availability = result.availability
+        if availability is not None and availability.get("retryable") is False:
+            raise self._stop(result, attempt, self._give_up_text(result))
+        if cls in (CallClass.KEY_LIMIT, CallClass.SPEND_BUDGET):
+            raise self._key_limit_stop(result, attempt)
+        if cls is CallClass.WEIGHT_EXCEEDS_BUDGET:
+            raise self._stop(result, attempt, self._give_up_text(result))
+        lowered = self._shrunk(result)
+        if lowered is not None:
+            self._check_attempts(result, attempt)
+            self._shrunk_to = lowered
+            return _Step(0.0, {"max_tokens": lowered},
+                         f"retry once with max_tokens={lowered} (can only afford "
+                         f"{result.affordable_tokens})")
+        if cls in _PAYMENT:
+            if cls is CallClass.IN_FLIGHT_BUDGET:
+                # Transient, not "out of credits": wait for the holds to settle.
+                seconds, source = result.retry_after_s, "Retry-After"
+                if seconds is None:
+                    seconds, source = IN_FLIGHT_FALLBACK_WAIT_S, "the usual in-flight Retry-After"
+            elif result.retry_after_s is not None:
+                seconds, source = result.retry_after_s, "Retry-After"
+            else:  # a 402 without Retry-After is not a wait-and-retry case
+                raise self._stop(result, attempt, self._give_up_text(result))
+            self._check_attempts(result, attempt)
+            return self._server_wait(result, attempt, seconds, source)
+        retryable = cls.retryable or (availability or {}).get("retryable") is True or (
             cls is CallClass.HTTP_ERROR and result.status is not None
             and (result.status >= 500 or result.status == 408)
         )
         if not retryable:
-            raise RetryGaveUp(
-                f"{result.describe()}. Not retried: {cls.advice}", result=result, attempts=attempt
-            )
-        if attempt >= self.max_attempts:
-            raise RetryGaveUp(
-                f"{result.describe()}. Gave up after {attempt} attempts.",
-                result=result, attempts=attempt, until=result.reset_at,
-            )
+            raise self._stop(result, attempt, self._give_up_text(result))
+        self._check_attempts(result, attempt)
         if cls in (CallClass.FREE_PER_MINUTE, CallClass.PAID_RATE) and result.rate_limit:
+            # X-RateLimit-Reset is Unix milliseconds; no jitter: the window opens for everyone.
             wait = max(0.0, result.rate_limit.reset_ms / 1000 - self.clock()) + RESET_MARGIN_S
-        elif result.retry_after_s is not None:
-            # Never earlier than the server asked; jitter spreads a crowd of clients out.
-            wait = result.retry_after_s * (1 + self.rng.uniform(0, self.jitter))
-        else:
-            wait = self._backoff(attempt)
+            if wait > self.max_wait_s:
+                raise self._stop(result, attempt, f"The next try would be in {wait:.1f} s, above "
+                                 f"max_wait_s={self.max_wait_s:g}.", until=result.reset_at)
+            return _Step(wait, {}, "wait until X-RateLimit-Reset")
+        if result.retry_after_s is not None:
+            return self._server_wait(result, attempt, result.retry_after_s, "Retry-After")
+        wait = self._backoff(attempt)
         if wait > self.max_wait_s:
-            raise RetryGaveUp(
-                f"{result.describe()}. The next try would be in {wait:.1f} s, above "
-                f"max_wait_s={self.max_wait_s:g}.",
-                result=result, attempts=attempt, until=result.reset_at,
-            )
-        return wait
+            raise self._stop(result, attempt, f"The next try would be in {wait:.1f} s, above "
+                             f"max_wait_s={self.max_wait_s:g}.")
+        return _Step(wait, {}, "back off")
+
+    def after(
+        self,
+        attempt: int,
+        value: Any,
+        error: BaseException | None,
+        sent_at: float,
+        on_retry: Callable[[RetryAttempt], Any] | None,
+    ) -> float | None:
+        """After one attempt: ``None`` when it succeeded, else the wait before the next one (raises
+        :class:`RetryGaveUp` when there must be none). Shared by the sync and async loops."""
+        result = _outcome(value, error, sent_at)
+        if result is None or result.ok:
+            return None
+        try:
+            step = self.decide(result, attempt)
+        except RetryGaveUp as gave_up:
+            raise gave_up from error
+        self.overrides.update(step.changes)
+        if on_retry is not None:
+            on_retry(RetryAttempt(attempt, result, step.wait_s, dict(self.overrides), step.action))
+        return step.wait_s
 
 
 def _answered(exc: BaseException) -> bool:
@@ -196,36 +448,16 @@ def _answered(exc: BaseException) -> bool:
     return getattr(exc, "response", None) is not None or _is_transport_error(exc)
 
 
-def _next_wait(
-    policy: _Policy,
-    attempt: int,
-    value: Any,
-    error: BaseException | None,
-    sent_at: float,
-    on_retry: Callable[[RetryAttempt], Any] | None,
-) -> float | None:
-    """After one attempt: ``None`` when it succeeded, else the wait before the next one (raises
-    :class:`RetryGaveUp` when there must be none). Shared by the sync and async loops."""
-    result = _outcome(value, error, sent_at)
-    if result is None or result.ok:
-        return None
-    try:
-        wait = policy.wait_for(result, attempt)
-    except RetryGaveUp as gave_up:
-        raise gave_up from error
-    if on_retry is not None:
-        on_retry(RetryAttempt(attempt, result, wait))
-    return wait
-
-
 def with_retries(
-    call: Callable[[], T],
+    call: Callable[..., T],
     *,
     max_attempts: int = 5,
-    max_wait_s: float = 120.0,
+    max_wait_s: float = DEFAULT_MAX_WAIT_S,
     base_delay_s: float = 1.0,
     max_delay_s: float = 60.0,
     jitter: float = 0.25,
+    follow_fallbacks: bool = False,
+    shrink_max_tokens: bool = False,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Any] = time.sleep,
     rng: random.Random | None = None,
@@ -236,21 +468,33 @@ def with_retries(
     Parameters
     ----------
     call:
-        A zero-argument callable: ``lambda: client.chat(model)``, ``lambda: httpx.post(...)`` or
-        ``lambda: openai_client.chat.completions.create(...)``.
+        ``lambda: client.chat(model)``, ``lambda: httpx.post(...)`` or
+        ``lambda: openai_client.chat.completions.create(...)``. With ``follow_fallbacks`` or
+        ``shrink_max_tokens`` it must accept ``model=`` / ``max_tokens=`` keywords (a
+        ``functools.partial`` does), which the helper passes once it changes them.
     max_attempts:
         Calls at most, the first included.
     max_wait_s:
-        Longest single wait; a longer one (a per-minute reset far away, a big ``Retry-After``)
-        gives up instead and says until when.
+        Longest single wait (default 180 s: OpenRouter's in-flight 402 asks for 120 s). A server
+        asking for longer (a far ``X-RateLimit-Reset``, a big ``Retry-After``) makes the helper
+        give up and say until when, instead of retrying early.
     base_delay_s, max_delay_s:
         Exponential backoff when the answer gives no time: ``base * 2**(attempt-1)``, capped.
     jitter:
-        Backoff and ``Retry-After`` waits are stretched by a random factor in ``[1, 1+jitter]``.
+        Backoff and ``Retry-After`` waits are stretched by a random factor in ``[1, 1+jitter]``
+        (never beyond ``max_wait_s``, never below what the server asked).
+    follow_fallbacks:
+        On an availability error naming ``fallback_models`` (``capacity_exhausted``,
+        ``free_variant_ended``), switch at once to the first model not tried yet. Off by default:
+        the fallback may be another model at another price (a ``:free`` model's paid twin).
+    shrink_max_tokens:
+        On an affordability 402 ("can only afford M"), retry once with ``max_tokens`` lowered to
+        5 % below M. Off by default.
     clock, sleep, rng:
         Injected time and randomness (tests pass a fake clock whose ``sleep`` advances it).
     on_retry:
-        Called with a :class:`RetryAttempt` before each wait.
+        Called with a :class:`RetryAttempt` before each wait (and before an immediate retry with a
+        changed request).
 
     Returns
     -------
@@ -259,10 +503,15 @@ def with_retries(
     Raises
     ------
     RetryGaveUp
-        On a per-day 429 (at once), on 401/402/403 and other 4xx (at once), or when attempts or
-        ``max_wait_s`` run out. Chained to the SDK's exception when there was one.
+        On a per-day 429, a spent key limit, ``weight_exceeds_budget``, a 402 without
+        ``Retry-After``, 401/403 and other 4xx (at once), or when attempts or ``max_wait_s`` run
+        out. Chained to the SDK's exception when there was one.
+    ValueError
+        A bad option, or an option whose keyword the call does not accept.
     """
-    policy = _Policy(max_attempts, max_wait_s, base_delay_s, max_delay_s, jitter, clock, rng)
+    policy = _Policy(max_attempts, max_wait_s, base_delay_s, max_delay_s, jitter, clock, rng,
+                     follow_fallbacks, shrink_max_tokens)
+    policy.check_call(call)
     attempt = 0
     while True:
         attempt += 1
@@ -270,32 +519,37 @@ def with_retries(
         error: BaseException | None = None
         value: Any = None
         try:
-            value = call()
+            value = call(**policy.overrides)
         except Exception as exc:
             if not _answered(exc):
                 raise
             error = exc
-        wait = _next_wait(policy, attempt, value, error, sent_at, on_retry)
+        wait = policy.after(attempt, value, error, sent_at, on_retry)
         if wait is None:
             return value
-        sleep(wait)
+        if wait > 0:
+            sleep(wait)
 
 
 async def awith_retries(
-    call: Callable[[], Awaitable[T]],
+    call: Callable[..., Awaitable[T]],
     *,
     max_attempts: int = 5,
-    max_wait_s: float = 120.0,
+    max_wait_s: float = DEFAULT_MAX_WAIT_S,
     base_delay_s: float = 1.0,
     max_delay_s: float = 60.0,
     jitter: float = 0.25,
+    follow_fallbacks: bool = False,
+    shrink_max_tokens: bool = False,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     rng: random.Random | None = None,
     on_retry: Callable[[RetryAttempt], Any] | None = None,
 ) -> T:
     """:func:`with_retries` for coroutines (``AsyncOpenRouterClient``, ``openai.AsyncOpenAI``)."""
-    policy = _Policy(max_attempts, max_wait_s, base_delay_s, max_delay_s, jitter, clock, rng)
+    policy = _Policy(max_attempts, max_wait_s, base_delay_s, max_delay_s, jitter, clock, rng,
+                     follow_fallbacks, shrink_max_tokens)
+    policy.check_call(call)
     attempt = 0
     while True:
         attempt += 1
@@ -303,12 +557,13 @@ async def awith_retries(
         error: BaseException | None = None
         value: Any = None
         try:
-            value = await call()
+            value = await call(**policy.overrides)
         except Exception as exc:
             if not _answered(exc):
                 raise
             error = exc
-        wait = _next_wait(policy, attempt, value, error, sent_at, on_retry)
+        wait = policy.after(attempt, value, error, sent_at, on_retry)
         if wait is None:
             return value
-        await sleep(wait)
+        if wait > 0:
+            await sleep(wait)

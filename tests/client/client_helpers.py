@@ -45,6 +45,17 @@ class FakeClock:
         self.now += seconds
 
 
+def ok_body(model: str) -> dict[str, Any]:
+    """A chat completion as OpenRouter answers it (content ``"OK"``)."""
+    return {
+        "id": "gen-1", "object": "chat.completion", "created": 1, "model": model,
+        "provider": "Chutes",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK"},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, "cost": 0},
+    }
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(
         status,

@@ -177,7 +177,7 @@ SUCCESS_2026 = {
         (429, UPSTREAM_2026, CallClass.UPSTREAM),
         (200, UPSTREAM_AS_200_2025, CallClass.UPSTREAM),
         (429, GENERIC_429_DOCS, CallClass.UPSTREAM),
-        (429, CAPACITY_EXHAUSTED, CallClass.UPSTREAM),
+        (429, CAPACITY_EXHAUSTED, CallClass.CAPACITY_EXHAUSTED),
         (402, NEGATIVE_402, CallClass.NEGATIVE_BALANCE),
         (402, NEVER_PURCHASED_402, CallClass.NEGATIVE_BALANCE),
         (402, AFFORD_402_2025, CallClass.AFFORDABILITY),
@@ -185,7 +185,7 @@ SUCCESS_2026 = {
         (401, NO_AUTH_401, CallClass.UNAUTHORIZED),
         (401, UNKNOWN_KEY_401, CallClass.UNAUTHORIZED),
         (403, MANAGEMENT_403, CallClass.FORBIDDEN),
-        (403, KEY_LIMIT_403, CallClass.FORBIDDEN),
+        (403, KEY_LIMIT_403, CallClass.KEY_LIMIT),
     ],
     ids=[
         "success", "per-minute-2025", "per-minute-2026", "per-day-low-2025", "per-day-low-2026",

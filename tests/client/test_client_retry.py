@@ -9,19 +9,14 @@ import random
 import httpx
 import pytest
 
-from client_helpers import DAY_START, LOCAL_API, FakeClock, Recorder, json_response
+from client_helpers import DAY_START, LOCAL_API, FakeClock, Recorder, json_response, ok_body
 from orwidgets.client import CallClass, OpenRouterClient, RetryGaveUp, with_retries
 from orwidgets.client._retry import RESET_MARGIN_S
 from orwidgets.engine import day_reset_ms, minute_reset_ms
 from orwidgets.policy import FREE_DAILY_LOW, FREE_PER_MINUTE, MESSAGES, LimitSource
 
 FREE = "meta-llama/llama-3.3-70b-instruct:free"
-OK_BODY = {
-    "id": "gen-1", "object": "chat.completion", "created": 1, "model": FREE, "provider": "Chutes",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK"},
-                 "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, "cost": 0},
-}
+OK_BODY = ok_body(FREE)
 
 
 def rate_429(message: str, source: LimitSource, limit: int, reset_ms: int) -> httpx.Response:
