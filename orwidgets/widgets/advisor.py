@@ -190,7 +190,8 @@ class AdvisorModel(HasTraits):
         elif need > now:
             verdict = "worth it"
             reasons.append(f"You need {need:,} free calls a day; without a top-up you get "
-                           f"{now:,}, and {fmt_plural(need - now, 'call')} a day would get a per-day 429. "
+                           f"{now:,}, and {fmt_plural(need - now, 'call')} a day would get a "
+                           "per-day 429. "
                            f"Buying {fmt_usd(threshold)} of credits once raises it to "
                            f"{topped:,}, and the credits still pay for paid models.")
         elif days is not None:

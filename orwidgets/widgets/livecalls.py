@@ -837,7 +837,8 @@ class LiveCalls(W.VBox):
             if run.matches_expected:
                 text += "; exactly what the policy predicts"
             else:
-                want = ", ".join(f"{c.label}: {n}" for c, n in run.expected.items())
+                want = ", ".join(f"{c.label}: {fmt_count(n)}"
+                                 for c, n in run.expected.items())
                 text += (f"; expected {want} (another client using the emulator at the same "
                          "time changes the counts)")
                 level = "warn"

@@ -723,7 +723,7 @@ def plot_trace_counts(page: Any, root_selector: str) -> list[int]:
     )
 
 
-# --- Cut-off labels (test_browser_widget_labels.py) ------------------------------------------------
+# --- Cut-off labels (test_browser_widget_labels.py) -----------------------------------------------
 
 _CUT_OFF_JS = """([sel, index]) => {
   const root = document.querySelectorAll(sel)[index];

@@ -266,7 +266,7 @@ def test_a_fresh_account_run_copies_the_account_model(app, widget_class):
     assert w.counts == {CallClass.NEGATIVE_BALANCE: 3}
 
 
-# --- what the reader sees ----------------------------------------------------------------------------
+# --- what the reader sees --------------------------------------------------------------------------
 
 
 def error_text(w) -> str:
@@ -338,9 +338,9 @@ def test_against_a_served_emulator_times_are_the_emulators_not_the_servers_date(
 
 
 def test_real_api_errors_keep_the_date_header(widget_class):
-    rec = Recorder([json_response(429, {"error": {"code": 429, "message": MESSAGES.free_per_minute}},
-                                  {"date": "Mon, 02 Mar 2026 10:00:00 GMT",
-                                   "X-RateLimit-Reset": "1772445660000"})])
+    body = {"error": {"code": 429, "message": MESSAGES.free_per_minute}}
+    rec = Recorder([json_response(429, body, {"date": "Mon, 02 Mar 2026 10:00:00 GMT",
+                                              "X-RateLimit-Reset": "1772445660000"})])
     w = widget_class(api_key=KEY, confirm_real_api=True, real_transport=httpx.MockTransport(rec))
     w.target, w.count = "openrouter", 1
     w.run("custom: the settings below", wait=True, timeout=WAIT_S)

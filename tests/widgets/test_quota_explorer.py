@@ -148,7 +148,7 @@ def test_2026_grant_from_9_credits_puts_the_marker_on_the_high_bar():
     assert tuple(you.x) == (bar_middle(e.figure, TOPPED_UP_LABEL, "2026-08"),)
 
 
-# --- a negative balance: 402 before any quota ----------------------------------------------------
+# --- a negative balance: 402 before any quota -----------------------------------------------------
 
 
 def test_negative_balance_says_402_even_on_free_models(explorer):
@@ -180,7 +180,7 @@ def test_negative_balance_through_a_shared_account():
     assert quota_span(e) == "0" and "-$0.50" in e._readout.value
 
 
-# --- the toggle, words and numbers -------------------------------------------------------------------
+# --- the toggle, words and numbers ----------------------------------------------------------------
 
 
 def test_toggle_shows_a_check_mark_only_when_on(explorer):

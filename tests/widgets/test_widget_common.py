@@ -204,7 +204,7 @@ def test_figure_state_refresh_is_coalesced_on_a_running_loop(monkeypatch):
     assert before == [[0]] and after == [[5]]
 
 
-# --- axes ------------------------------------------------------------------------------------------
+# --- axes -----------------------------------------------------------------------------------------
 
 
 def test_log_ticks_label_the_cap_in_full():
