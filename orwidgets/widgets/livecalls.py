@@ -294,7 +294,8 @@ class LiveCalls(W.VBox):
         label = {"description_width": "initial"}
         self._cap = W.BoundedIntText(value=self.real_api_cap, min=1, max=MAX_CAP,
                                      description="cap per run", style=label,
-                                     layout=W.Layout(width="200px"))
+                                     # apart from the checkbox's sentence, which it is not part of
+                                     layout=W.Layout(width="200px", margin="0 0 0 24px"))
         self._cap.add_class("orw-cap")
         self._real_box = W.VBox([self._key_row, self._warning, W.HBox([self._confirm, self._cap])])
 
