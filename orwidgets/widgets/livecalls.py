@@ -883,9 +883,14 @@ class LiveCalls(W.VBox):
                 raise RuntimeError(f"GET /models: {result.describe()}")
             return list(result.body.get("data") or [])
 
+        run_before = self._job
+
         def done(job: BackgroundJob[list[Mapping[str, Any]]]) -> None:
             if job.error is not None:
-                self._set_status(f"could not load models: {job.error}", "warn")
+                # A run started since has its own outcome in the status line (often the same
+                # cause): that says more than this, and must not be overwritten by it.
+                if not self.running and self._job is run_before:
+                    self._set_status(f"could not load models: {job.error}", "warn")
                 return
             options = self._model_options(job.result or [])
             current = self.model

@@ -360,3 +360,28 @@ def test_counts_and_status_agree_in_number(app, widget_class):
 def test_mode_buttons_are_as_wide_as_their_labels(app, widget_class):
     # A fixed 90 px cut "concurrency" to "concurre...".
     assert widget_class(app)._mode.style.button_width == "auto"
+
+
+def test_a_late_model_list_failure_does_not_overwrite_a_runs_status(widget_class, monkeypatch):
+    """The model list loads in the background from the start; when it fails after a run has
+    reported (both fail on a bad emulator), the run's own outcome stays in the status line."""
+    from orwidgets.widgets import livecalls
+
+    held = []
+    real_job = livecalls.BackgroundJob
+
+    def hold_models(factory, *, on_done, name):
+        job = real_job(factory, on_done=on_done, name=name)
+        if name == "orwidgets-livecalls-models":
+            held.append(job)
+            job.start = lambda: None  # started by the test, after the run
+        return job
+
+    monkeypatch.setattr(livecalls, "BackgroundJob", hold_models)
+    w = widget_class(object())
+    w.run("21 free calls in one minute", wait=True, timeout=WAIT_S)
+    assert w.status.startswith("error: TypeError")
+    del held[0].start  # the real start() again
+    held[0].start()
+    assert held[0].wait(WAIT_S)
+    assert w.status.startswith("error: TypeError")
