@@ -516,7 +516,9 @@ def explain_paid_rps(balance_usd: float, policy: str | PolicyVersion | None = No
             "(only DDoS protection and upstream providers limit them).",
             blocked,
         )
-    text = f"${balance:,.2f} buys {rps} paid request{'s' if rps != 1 else ''} per second ({rule})."
+    # The sign goes before the dollar ("-$5.00", not "$-5.00"), as everywhere on screen.
+    money = f"{'-' if round(balance, 2) < 0 else ''}${abs(balance):,.2f}"
+    text = f"{money} buys {rps:,} paid request{'s' if rps != 1 else ''} per second ({rule})."
     if blocked:
         text += " But a balance at or below $0 answers 402 on paid models first."
     return RpsAnswer(balance, rps, rule, text, blocked)

@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--admin-token", default=None,
                         help="X-Admin-Token value for the admin API (default: random, printed once)")
     parser.add_argument("--latency-ms", default="20-50",
-                        help="chat answer latency in ms: '0', '30' or a range '20-50' (default 20-50)")
+                        help="chat answer latency in ms, 0 or more: '0', '30' or a range '20-50' "
+                             "(default 20-50)")
     parser.add_argument("--accounts", metavar="FILE", default=None,
                         help="JSON file with extra accounts: a list of {name, balance_usd, "
                              "purchased_usd, management, label, key}")
@@ -62,6 +63,15 @@ def _banner(emu, base_url: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until interrupted; returns the process exit code."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    from .state import parse_latency
+
+    try:
+        # Before anything starts: "-5" is minus five milliseconds (refused), not 5.
+        args.latency_ms = parse_latency(args.latency_ms)
+    except ValueError as exc:
+        print(f"orwidgets emulator: --latency-ms{str(exc).removeprefix('latency_ms')}",
+              file=sys.stderr)
+        return 2
     # Heavy imports only now: `orwidgets emulator --help` stays instant.
     import uvicorn
 

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import threading
 import time
@@ -148,17 +149,26 @@ class EmulatorClock:
         return f"EmulatorClock(now={iso_z(self.now())!r}, offset_seconds={self.offset!r})"
 
 
+#: ``"30"``, ``"20-50"`` or ``"20,50"``: one or two numbers, each with an optional sign (so that
+#: ``"-5"`` reads as minus five and is refused, not as "5" after a dash).
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]\+?\d+)?"
+_LATENCY_TEXT = re.compile(rf"^\s*({_NUMBER})\s*(?:[-,]\s*({_NUMBER})\s*)?$")
+
+
 def parse_latency(value: LatencySpec) -> tuple[float, float]:
-    """``None`` (default range), a number of ms, ``(low, high)``, or a string ``"20-50"``/``"30"``."""
+    """``None`` (default range), a number of ms, ``(low, high)``, or a string ``"20-50"``/``"30"``.
+
+    Negative values are refused (``ValueError``), also when written as text: ``"-5"`` is minus
+    five milliseconds, not 5."""
     if value is None:
         return DEFAULT_LATENCY_MS
+    original = value
     if isinstance(value, str):
-        parts = value.replace(",", "-").split("-")
-        try:
-            nums = [float(p) for p in parts if p.strip()]
-        except ValueError:
-            raise ValueError(f"latency_ms: expected '30' or '20-50', got {value!r}") from None
-        value = tuple(nums)
+        match = _LATENCY_TEXT.match(value)
+        if match is None:
+            raise ValueError(f"latency_ms: expected '30' or '20-50' (milliseconds, 0 or more), "
+                             f"got {value!r}")
+        value = tuple(float(g) for g in match.groups() if g is not None)
     if isinstance(value, (tuple, list)):
         if len(value) == 1:
             value = (value[0], value[0])
@@ -167,8 +177,10 @@ def parse_latency(value: LatencySpec) -> tuple[float, float]:
         low, high = (check_number(v, "latency_ms") for v in value)
     else:
         low = high = check_number(value, "latency_ms")
-    if low < 0 or high < low or high > 600_000:
-        raise ValueError(f"latency_ms: need 0 <= low <= high <= 600000, got {value!r}")
+    if low < 0 or high < 0:
+        raise ValueError(f"latency_ms: must be 0 or more milliseconds, got {original!r}")
+    if high < low or high > 600_000:
+        raise ValueError(f"latency_ms: need 0 <= low <= high <= 600000, got {original!r}")
     return (low, high)
 
 

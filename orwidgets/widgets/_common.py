@@ -31,6 +31,7 @@ __all__ = [
     "CSS",
     "fmt_usd",
     "fmt_count",
+    "fmt_plural",
     "fmt_duration",
     "fmt_clock",
     "esc",
@@ -41,6 +42,8 @@ __all__ = [
     "set_number",
     "call_later",
     "figure_layout",
+    "log_ticks",
+    "aligned_ranges",
     "KeyField",
 ]
 
@@ -81,20 +84,34 @@ def esc(text: object) -> str:
 
 
 def fmt_usd(value: float | None) -> str:
-    """``$1,234.56``; ``-$0.50``; ``unknown`` for ``None``."""
+    """``$1,234.56``; ``-$0.50`` (the sign before the dollar, everywhere); ``unknown`` for
+    ``None``. A value that rounds to zero cents is ``$0.00``, never ``-$0.00``."""
     if value is None:
         return "unknown"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    cents = round(float(value), 2)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents):,.2f}"
 
 
 def fmt_count(value: float | None) -> str:
-    """``1,000``; ``unknown`` for ``None``."""
+    """``1,000``, ``2.5``, ``0.33`` (thousands separators, at most two decimals, no trailing
+    zeros); ``unknown`` for ``None``. Every count and rate a widget prints goes through here, so
+    "1000" never stands beside "1,000"."""
     if value is None:
         return "unknown"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}"
+    text = f"{number:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_plural(count: float | None, singular: str, plural: str | None = None) -> str:
+    """``1 paid request``, ``2 paid requests``, ``1,000 calls``: the count, then the word in the
+    number it needs (``plural`` defaults to ``singular + "s"``; only the exact count 1 takes the
+    singular)."""
+    word = singular if count is not None and float(count) == 1 else (plural or singular + "s")
+    return f"{fmt_count(count)} {word}"
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -137,13 +154,17 @@ def policy_picker(value: str, description: str = "Policy") -> W.Dropdown:
 
 
 def policy_caption(policy: str | PolicyVersion) -> str:
-    """HTML naming the version and its dates (every widget shows it)."""
+    """HTML naming the version and its period, once (every widget shows it under its picker).
+
+    The picker above already reads "id: title", so the caption adds what it does not say: the
+    period, as the version's own ``in_force_text`` ("about 2025-04-08 to mid-2025"). It used to
+    repeat the title and give the period twice (that text and the approximate ISO dates)."""
     v = get_policy(policy)
-    dates = f"{v.in_force_from or '?'} to {v.in_force_until or 'today'}"
+    newest = " (what <code>current</code> names)" if v.is_current else ""
     return (
         f'<span class="orw-policy-caption" style="color:{CSS["muted"]}">Rules: '
-        f'<b style="color:{CSS["fg"]}">{esc(v.id)}</b>, {esc(v.title)} '
-        f"(in force {esc(v.in_force_text)}; {esc(dates)})</span>"
+        f'<b style="color:{CSS["fg"]}">{esc(v.id)}</b>{newest}, in force '
+        f"{esc(v.in_force_text)}.</span>"
     )
 
 
@@ -221,7 +242,8 @@ def set_number(
         return False
     taken = getattr(owner, name)
     if taken != number:
-        notice.show(f"{label}: {number:g} is out of range; clamped to {taken:g}.")
+        notice.show(f"{label}: {fmt_count(number)} is out of range; clamped to "
+                    f"{fmt_count(taken)}.")
     else:
         notice.clear()
     return True
@@ -301,6 +323,7 @@ def figure_layout(**overrides: Any) -> dict[str, Any]:
         "zerolinecolor": COLORS["grid"],
         "linecolor": COLORS["grid"],
         "color": COLORS["text"],
+        "tickformat": ",",  # 1,000 on the axis as in the text beside it, never 1000
     }
     layout: dict[str, Any] = {
         "template": "none",
@@ -319,6 +342,91 @@ def figure_layout(**overrides: Any) -> dict[str, Any]:
         else:
             layout[key] = value
     return layout
+
+
+def log_ticks(low: float, high: float, *, money: bool = False,
+              extra: tuple[float, ...] = ()) -> dict[str, Any]:
+    """Explicit ticks for a log axis from ``low`` to ``high``: every power of ten, plus ``extra``
+    (the 500 RPS cap), each labelled in full.
+
+    plotly's own log-axis labels shorten the in-between ticks to their first digit, so the 500 cap
+    read "5" and $0.02 read "2". Give these as ``tickvals``/``ticktext`` instead."""
+    marks = [v for v in extra if low <= v <= high]
+    values: set[float] = set(marks)
+    exponent = math.ceil(math.log10(low) - 1e-9)
+    while 10.0 ** exponent <= high * (1 + 1e-9):
+        power = round(10.0 ** exponent, 12)
+        # A power of ten right beside an extra mark ($1,000 next to $500) would crowd its label.
+        if all(abs(math.log10(power / mark)) > math.log10(2.5) for mark in marks):
+            values.add(power)
+        exponent += 1
+    ticks = sorted(values)
+    if money:
+        text = [f"${v:,.2f}" if v < 1 else f"${v:,.0f}" for v in ticks]
+    else:
+        text = [fmt_count(v) for v in ticks]
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": text}
+
+
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``raw`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in _NICE_STEPS:
+        step = factor * power
+        if step >= raw * (1 - 1e-12):
+            return step
+    return 10.0 * power  # pragma: no cover - _NICE_STEPS ends at 10
+
+
+def aligned_ranges(left: tuple[float, float], right: tuple[float, float],
+                   intervals: tuple[int, ...] = (4, 5, 6)) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Axis settings for two y axes drawn over one grid.
+
+    ``left`` and ``right`` are the (lowest, highest) values each axis must show. Both axes get the
+    same number of intervals (one of ``intervals``) of a round step (1, 2, 2.5, 5 x 10^n) and put
+    zero on the same gridline, so every gridline of one axis is also a round value of the other:
+    a reader reads both curves against one grid. Of the layouts that fit, the one leaving the
+    least empty height wins. Returns the two axes' ``range``/``tick0``/``dtick``/``tickformat``."""
+
+    def need(span: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = min(0.0, span[0]), max(0.0, span[1])
+        if hi <= lo:
+            return lo, lo + 1.0
+        pad = (hi - lo) * 0.04  # a line at the very top or bottom would hide in the frame
+        return (lo - pad if lo < 0 else lo), (hi + pad if hi > 0 else hi)
+
+    spans = [need(left), need(right)]
+    best: tuple[float, int, int, list[float]] | None = None
+    for count in intervals:
+        for below in range(0, count):  # intervals below zero, shared by both axes
+            above = count - below
+            if below == 0 and any(lo < 0 for lo, _ in spans):
+                continue
+            steps = [_nice_step(max(hi / above, (-lo / below) if below else 0.0))
+                     for lo, hi in spans]
+            # Waste: the share of each axis's height that shows no data.
+            waste = sum(1 - (hi - lo) / (step * count) for (lo, hi), step in zip(spans, steps))
+            if best is None or waste < best[0] - 1e-12:
+                best = (waste, count, below, steps)
+    assert best is not None  # one interval below zero always fits
+    _, count, below, steps = best
+    return tuple(  # type: ignore[return-value]
+        {"range": [-below * step, (count - below) * step], "tick0": 0.0, "dtick": step,
+         "tickmode": "linear", "rangemode": "normal", "autorange": False,
+         "tickformat": f",.{_decimals(step)}f"}
+        for step in steps
+    )
+
+
+def _decimals(step: float) -> int:
+    """Decimals a tick label needs to show multiples of ``step`` exactly (0.25 -> 2)."""
+    for digits in range(0, 12):
+        if abs(round(step, digits) - step) < 1e-12 * max(1.0, step):
+            return digits
+    return 12  # pragma: no cover
 
 
 # --- the API key field ---------------------------------------------------------------------------

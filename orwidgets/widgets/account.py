@@ -18,14 +18,16 @@ from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Unicode, link
 
 from .._secret import SecretKey
 from ..engine import day_reset_ms
-from ..policy import daily_free_quota, get_policy
+from ..policy import POLICIES, PolicyVersion, daily_free_quota, get_policy
 from ._common import (
     CSS,
     KeyField,
     Notice,
     esc,
     fmt_clock,
+    fmt_count,
     fmt_duration,
+    fmt_plural,
     fmt_usd,
     guarded,
     policy_caption,
@@ -37,6 +39,9 @@ __all__ = ["AccountReading", "read_account", "AccountStatus", "AccountPanel", "T
 
 #: Where the panel can read from.
 TARGETS = {"emulator": "in-kernel emulator", "openrouter": "OpenRouter API", "custom": "custom URL"}
+
+#: The first version whose GET /key reports today's free requests (free_model_daily_requests).
+_FIRST_FREE_COUNTER = next(v.id for v in POLICIES.values() if v.key_shape == "2026")
 
 _FORBIDDEN_NOTE = (
     "GET /api/v1/credits answered 403: under the current docs only management keys may read "
@@ -69,6 +74,10 @@ class AccountReading:
     free_used: int | None = None
     free_limit: int | None = None
     free_remaining: int | None = None
+    #: Where the free counts came from: ``"GET /key"`` (``free_model_daily_requests``),
+    #: ``"emulator engine"`` (the in-kernel emulator, for API versions whose GET /key has no such
+    #: field), or ``None`` (nobody reported them).
+    free_source: str | None = None
     rate_limit: str | None = None
     credits_status: str = "not read"  # "ok", "forbidden", "error", "not read"
     credits_message: str = ""
@@ -118,9 +127,7 @@ def read_account(client: Any, now: float) -> AccountReading:
         reading.free_used = _int(free.get("used"))
         reading.free_limit = _int(free.get("limit"))
         reading.free_remaining = _int(free.get("remaining"))
-    else:
-        reading.notes.append("GET /key does not report today's free requests in this API "
-                             "version (the field arrived in 2026).")
+        reading.free_source = "GET /key"
     rate = data.get("rate_limit")
     if isinstance(rate, dict) and rate.get("requests") not in (None, -1):
         reading.rate_limit = f"{rate.get('requests')} requests per {rate.get('interval')}"
@@ -214,6 +221,9 @@ class AccountPanel(W.VBox):
                                   description="read from", style=style)
         self._target.add_class("orw-account-target")
         names = self._demo_names()
+        if names and demo_account not in names:
+            raise ValueError(f"demo_account: {demo_account!r} is not an emulator demo account; "
+                             f"choose one of {', '.join(names)}")
         self._demo = W.Dropdown(options=names or ["(emulator unavailable)"],
                                 value=demo_account if demo_account in names else
                                 (names[0] if names else "(emulator unavailable)"),
@@ -221,8 +231,9 @@ class AccountPanel(W.VBox):
         self._demo.add_class("orw-demo-account")
         self._url = W.Text(value=base_url or "", placeholder="http://127.0.0.1:8000/api/v1",
                            description="API base", style=style, layout=W.Layout(width="360px"))
+        self._url.add_class("orw-account-url")
         self._refresh = W.Button(description="Read account", icon="refresh",
-                                 button_style="primary")
+                                 button_style="primary", layout=W.Layout(width="auto"))
         self._refresh.add_class("orw-account-refresh")
         self._readout = W.HTML()
         self._readout.add_class("orw-account-readout")
@@ -335,10 +346,7 @@ class AccountPanel(W.VBox):
         reading.free_used = snap.free_used_today
         reading.free_limit = snap.free_daily_limit
         reading.free_remaining = snap.free_remaining_today
-        reading.notes = [
-            "Today's free requests come from the emulator's engine: GET /key of this API version "
-            "does not report them (the field arrived in 2026)."
-        ]
+        reading.free_source = "emulator engine"
 
     def _apply(self, reading: AccountReading) -> None:
         st = self.status
@@ -369,18 +377,24 @@ class AccountPanel(W.VBox):
     # -- output ----------------------------------------------------------------------------------
 
     def _tier(self, reading: AccountReading) -> str:
+        """The daily free tier and where it really comes from under the account's version."""
         version = get_policy(self.account.policy)
-        if reading.free_limit is not None:
+        if reading.free_limit is not None and reading.free_source == "GET /key":
             limit = reading.free_limit
-            how = "reported by GET /key"
+            how = "reported by GET /key: free_model_daily_requests.limit"
+        elif reading.free_limit is not None:
+            limit = reading.free_limit
+            how = "from the emulator's engine: " + _key_reports_free(version)
         elif reading.purchased_usd is not None:
             limit = daily_free_quota(reading.purchased_usd, version)
-            how = f"from {fmt_usd(reading.purchased_usd)} purchased under '{version.id}'"
+            how = (f"worked out from {fmt_usd(reading.purchased_usd)} purchased under "
+                   f"'{version.id}'; " + _key_reports_free(version))
         else:
-            return "unknown (neither GET /key nor GET /credits reported it)"
+            return ("unknown: GET /key did not report it and GET /credits did not say what was "
+                    "purchased")
         high = version.free_daily_high
         name = "top tier" if high is not None and limit == high else "base tier"
-        return f"{limit:,} free requests a day, {name} ({how})"
+        return f"{fmt_plural(limit, 'free request')} a day, {name} ({how})"
 
     def _render(self, change: Any = None) -> None:
         self._caption.value = policy_caption(self.account.policy)
@@ -406,7 +420,7 @@ class AccountPanel(W.VBox):
             ("purchased", "credits purchased", fmt_usd(reading.purchased_usd)),
             ("tier", "tier", self._tier(reading)),
             ("free-today", "free requests today", "not reported" if used is None else
-             f"{used:,} used, {'unknown' if left is None else f'{left:,}'} left"),
+             f"{fmt_count(used)} used, {fmt_count(left)} left"),
             ("reset", "daily reset", f"00:00 UTC, in {fmt_duration(reading.seconds_to_reset)} "
                                      f"(now {fmt_clock(reading.now)} UTC)"),
             ("free-tier", "never paid (is_free_tier)", _yes_no(reading.is_free_tier)),
@@ -419,6 +433,13 @@ class AccountPanel(W.VBox):
             f'<td style="color:{fg}" class="orw-account-{slug}">{esc(value)}</td></tr>'
             for slug, label, value in rows)
         notes = list(reading.notes)
+        version = get_policy(self.account.policy)
+        if reading.free_source == "emulator engine":
+            notes.append("Today's free requests come from the emulator's engine: "
+                         + _key_reports_free(version, when=True) + ".")
+        elif reading.free_source is None:
+            notes.append("Today's free requests are not reported: "
+                         + _key_reports_free(version, when=True) + ".")
         extra = ""
         if reading.credits_status == "forbidden":
             extra = (f'<div class="orw-credits-forbidden" style="color:{CSS["warn"]}">'
@@ -434,6 +455,18 @@ class AccountPanel(W.VBox):
                          f"{fmt_usd(acct.purchased_usd)} (what-if).")
         notes_html = "".join(f'<div style="color:{muted}">{esc(n)}</div>' for n in notes)
         self._readout.value = f"<table>{body}</table>{extra}{notes_html}"
+
+
+def _key_reports_free(version: PolicyVersion, *, when: bool = False) -> str:
+    """What GET /key says about free requests under ``version``, for the tier's "where from";
+    ``when`` adds which version first reports them."""
+    if version.key_shape == "2026":
+        return ("GET /key under this version reports free_model_daily_requests, but this answer "
+                "did not include it")
+    text = f"GET /key under '{version.id}' does not report it"
+    if when:
+        text += f": free_model_daily_requests arrived with '{_FIRST_FREE_COUNTER}'"
+    return text
 
 
 def _yes_no(value: bool | None) -> str:

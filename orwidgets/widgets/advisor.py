@@ -22,7 +22,18 @@ from traitlets import (
 )
 
 from ..policy import daily_free_quota, explain_paid_rps, free_per_minute
-from ._common import CSS, Notice, esc, fmt_usd, guarded, policy_caption, policy_picker, set_number
+from ._common import (
+    CSS,
+    Notice,
+    esc,
+    fmt_count,
+    fmt_plural,
+    fmt_usd,
+    guarded,
+    policy_caption,
+    policy_picker,
+    set_number,
+)
 from ._model import AccountModel, FiniteFloat, PolicyId, topup_threshold
 from .planner import balance_threshold
 
@@ -179,7 +190,8 @@ class AdvisorModel(HasTraits):
         elif need > now:
             verdict = "worth it"
             reasons.append(f"You need {need:,} free calls a day; without a top-up you get "
-                           f"{now:,}, and {need - now:,} calls a day would get a per-day 429. "
+                           f"{now:,}, and {fmt_plural(need - now, 'call')} a day would get a "
+                           "per-day 429. "
                            f"Buying {fmt_usd(threshold)} of credits once raises it to "
                            f"{topped:,}, and the credits still pay for paid models.")
         elif days is not None:
@@ -194,12 +206,12 @@ class AdvisorModel(HasTraits):
                            "with (free) models is another option for light use.")
 
         if peak > per_min:
-            reasons.append(f"Your busiest minute has {peak:,} free calls, above the {per_min} a "
-                           "minute limit, which no top-up raises: space the calls out (agent "
-                           "tools hit this).")
+            reasons.append(f"Your busiest minute has {fmt_plural(peak, 'free call')}, above the "
+                           f"{fmt_count(per_min)} a minute limit, which no top-up raises: space "
+                           "the calls out (agent tools hit this).")
         if days is not None and verdict != "already topped up":
             reasons.append(f"Your paid usage spends {fmt_usd(threshold)} in "
-                           f"{days:,.1f} days anyway.")
+                           f"{fmt_plural(round(days, 1), 'day')} anyway.")
         if self.needed_rps > 0:
             reasons.append(self._rps_reason(version))
         if VERDICTS[verdict]:
@@ -220,14 +232,15 @@ class AdvisorModel(HasTraits):
             return (f"Under '{version.id}' paid models have no balance-linked platform cap: the "
                     "balance only has to pay for the calls.")
         if t == "never":
-            return f"{need:g} RPS is within the {version.paid_rps_min} RPS floor: any positive " \
-                   "balance gives it."
+            return (f"{fmt_count(need)} RPS is within the {fmt_count(version.paid_rps_min)} RPS "
+                    "floor: any positive balance gives it.")
         if t == "always":
-            return f"{need:g} RPS is above the {version.paid_rps_cap} RPS cap: no balance gives it."
+            return (f"{fmt_count(need)} RPS is above the {fmt_count(version.paid_rps_cap)} RPS "
+                    "cap: no balance gives it.")
         now = explain_paid_rps(self.account.balance_usd, version)
-        return (f"For {need:g} paid RPS keep the balance above {fmt_usd(t)} at all times (now "
-                f"{fmt_usd(self.account.balance_usd)}: {now.rps} RPS). The planner tab works out "
-                "the top-up for your traffic.")
+        return (f"For {fmt_count(need)} paid RPS keep the balance above {fmt_usd(t)} at all times "
+                f"(now {fmt_usd(self.account.balance_usd)}: {fmt_count(now.rps)} RPS). The "
+                "planner tab works out the top-up for your traffic.")
 
 
 class TopUpAdvisor(W.VBox):
@@ -267,8 +280,10 @@ class TopUpAdvisor(W.VBox):
         style = {"description_width": "initial"}
         self._picker = policy_picker(self.account.policy)
         self._caption = W.HTML()
+        # "auto": each button as wide as its label (the default width cut "heavy developer ...").
         self._preset = W.ToggleButtons(options=[*PRESETS, CUSTOM], value=m.preset,
-                                       description="I am a", style=style)
+                                       description="I am a",
+                                       style={**style, "button_width": "auto"})
         self._preset.add_class("orw-advisor-preset")
         self._free = W.IntText(value=m.free_calls_per_day, description="free calls a day",
                                style=style, layout=W.Layout(width="200px"))

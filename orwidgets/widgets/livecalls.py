@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -58,12 +59,14 @@ from ._common import (
     esc,
     figure_layout,
     figure_widget,
+    fmt_count,
+    fmt_plural,
     policy_caption,
     policy_picker,
 )
 from ._model import PolicyId
 
-__all__ = ["LiveCalls", "CUSTOM", "FLUSH_INTERVAL_S", "REAL_API_WARNING"]
+__all__ = ["LiveCalls", "CUSTOM", "FLUSH_INTERVAL_S", "REAL_API_WARNING", "EMPTY_CHART_TEXT"]
 
 #: The preset picker's first entry: run the settings below instead of a scenario.
 CUSTOM = "custom: the settings below"
@@ -79,16 +82,59 @@ REAL_API_WARNING = (
     f"({FREE_DAILY_LOW} or {FREE_DAILY_HIGH:,} a day); a per-day 429 means stop until 00:00 UTC. "
     "Paid models spend credits."
 )
+#: What the chart says before the first run.
+EMPTY_CHART_TEXT = ("No calls yet: pick a scenario (or the settings) and press Run.<br>"
+                    "Each call then appears here as a point: when it was sent, how long it took.")
 _FRESH = "fresh"
 _DEMO_NAMES = ("free", "topped_up", "five", "negative", "management")
 _IN_MEMORY_BASE = "http://127.0.0.1"
 
-def _pretty_result(result: CallResult) -> str:
-    """The last error as text: status line, headers, then the body pretty-printed."""
-    lines = [result.describe()]
+def _call_line(result: CallResult) -> str:
+    """``HTTP 429 free per-minute: Rate limit exceeded: ...``: the status once, then the message.
+
+    A class label already starts with its status ("429 free per-minute"), so the status is not
+    printed twice; labels without one ("other HTTP error") get it in front."""
+    label = result.call_class.label
+    if result.status is None:
+        head = label
+    elif label.startswith(f"{result.status} "):
+        head = f"HTTP {label}"
+    else:
+        head = f"HTTP {result.status} ({label})"
+    message = (result.message or "").strip()
+    return f"{head}: {message}" if message else head
+
+
+def _utc(ms: str) -> str | None:
+    """``2026-01-02 00:00:00 UTC`` for a header value in Unix milliseconds (None if it is not)."""
+    try:
+        seconds = int(ms) / 1000
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _pretty_result(result: CallResult, *, emulator: bool = False) -> str:
+    """The last error as text: status line, headers, then the body pretty-printed.
+
+    ``X-RateLimit-Reset`` (Unix ms) gets its UTC time beside it. Against the emulator that time is
+    the emulator's clock, which the tutorial moves to 23:59:55; the web server's own ``date``
+    header is real time, so beside it the two contradicted each other: it is left out, and says
+    so."""
+    lines = [_call_line(result)]
     if result.headers:
         lines.append("")
-        lines += [f"{k}: {v}" for k, v in result.headers.items()]
+        dropped = False
+        for name, value in result.headers.items():
+            if emulator and name.lower() == "date":
+                dropped = True
+                continue
+            when = _utc(value) if name.lower() == "x-ratelimit-reset" else None
+            clock = ", emulator clock" if emulator else ""
+            lines.append(f"{name}: {value}" + (f"   (= {when}{clock})" if when else ""))
+        if dropped:
+            lines.append("(date header left out: it is the web server's real time, while the "
+                         "emulator answers by its own clock)")
     if result.body is not None:
         lines.append("")
         if isinstance(result.body, Mapping):
@@ -244,8 +290,12 @@ class LiveCalls(W.VBox):
             layout=W.Layout(width="auto"),
         )
         self._confirm.add_class("orw-confirm")
+        # Descriptions take their own width ("initial"): the default 80 px cut "cap per run".
+        label = {"description_width": "initial"}
         self._cap = W.BoundedIntText(value=self.real_api_cap, min=1, max=MAX_CAP,
-                                     description="cap per run", layout=W.Layout(width="200px"))
+                                     description="cap per run", style=label,
+                                     # apart from the checkbox's sentence, which it is not part of
+                                     layout=W.Layout(width="200px", margin="0 0 0 24px"))
         self._cap.add_class("orw-cap")
         self._real_box = W.VBox([self._key_row, self._warning, W.HBox([self._confirm, self._cap])])
 
@@ -257,25 +307,29 @@ class LiveCalls(W.VBox):
         self._preset_note.add_class("orw-preset-note")
 
         self._model = W.Dropdown(options=self._model_options([]), value=self.model,
-                                 description="Model", layout=W.Layout(width="460px"))
+                                 description="Model", style=label,
+                                 layout=W.Layout(width="540px"))
         self._model.add_class("orw-model")
         self._load_models = W.Button(description="Load models", layout=W.Layout(width="auto"),
                                      tooltip="GET /models of the target")
         self._load_models.add_class("orw-load-models")
         self._account_pick = W.Dropdown(options=self._account_options(), value="demo:free",
-                                        description="Account", layout=W.Layout(width="460px"))
+                                        description="Account", style=label,
+                                        layout=W.Layout(width="540px"))
         self._account_pick.add_class("orw-account")
         self._count = W.BoundedIntText(value=self.count, min=1, max=MAX_COUNT, description="Calls",
-                                       layout=W.Layout(width="180px"))
+                                       style=label, layout=W.Layout(width="160px"))
         self._count.add_class("orw-count-input")
         self._mode = W.ToggleButtons(options=[("concurrency", "concurrency"), ("rate /s", "rate")],
-                                     value=self.mode, style={"button_width": "90px"})
+                                     value=self.mode, style={"button_width": "auto"})
         self._mode.add_class("orw-mode")
         self._concurrency = W.BoundedIntText(value=self.concurrency, min=1, max=MAX_CONCURRENCY,
-                                             description="in flight", layout=W.Layout(width="180px"))
+                                             description="in flight", style=label,
+                                             layout=W.Layout(width="160px"))
         self._concurrency.add_class("orw-concurrency")
         self._rate = W.BoundedFloatText(value=self.rate, min=MIN_RATE, max=MAX_RATE, step=1.0,
-                                        description="calls/s", layout=W.Layout(width="180px"))
+                                        description="calls/s", style=label,
+                                        layout=W.Layout(width="160px"))
         self._rate.add_class("orw-rate")
         self._custom_box = W.VBox([
             W.HBox([self._model, self._load_models]),
@@ -319,11 +373,17 @@ class LiveCalls(W.VBox):
         self._set_status("ready", "muted")
 
     def _make_figure(self) -> Any:
+        # Before the first run: no axes, a sentence saying what will appear (an empty grid
+        # looked like a broken chart). _reset_display turns the axes on.
         fig = figure_widget(layout=figure_layout(
             title={"text": "One point per call", "x": 0.01},
-            xaxis={"title": {"text": "seconds since the run started"}},
-            yaxis={"title": {"text": "latency (ms)"}, "rangemode": "tozero"},
+            xaxis={"title": {"text": "seconds since the run started"}, "visible": False},
+            yaxis={"title": {"text": "latency (ms)"}, "rangemode": "tozero", "visible": False},
             height=320,
+            annotations=[{
+                "text": EMPTY_CHART_TEXT, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                "showarrow": False, "font": {"size": 14},
+            }],
         ))
         for call_class in CallClass:
             fig.add_scatter(
@@ -528,7 +588,7 @@ class LiveCalls(W.VBox):
         self.running = True
         self._run_button.disabled = True
         self._stop_button.disabled = False
-        self._set_status(f"running: 0 of {requested:,} calls", "fg")
+        self._set_status(f"running: 0 of {fmt_plural(requested, 'call')}", "fg")
         self._job = BackgroundJob(factory, on_done=self._finish, name="orwidgets-livecalls")
         self._job.start()
         if wait:
@@ -611,7 +671,7 @@ class LiveCalls(W.VBox):
         cap = self.real_api_cap
         if not is_loopback(base) and count > cap:
             self.count = count = cap
-            note = f" (count lowered to the cap of {cap} calls a run)"
+            note = f" (count lowered to the cap of {fmt_plural(cap, 'call')} a run)"
         else:
             note = ""
         try:
@@ -683,6 +743,8 @@ class LiveCalls(W.VBox):
             for trace in self.figure.data:
                 trace.x, trace.y, trace.customdata = [], [], []
                 trace.showlegend = False
+            self.figure.layout.annotations = []
+            self.figure.layout.xaxis.visible = self.figure.layout.yaxis.visible = True
 
     def _flush(self) -> None:
         """Move results that arrived since the last flush onto the widgets (worker thread)."""
@@ -714,7 +776,8 @@ class LiveCalls(W.VBox):
         self._render_counts()
         self._render_last_error()
         if self.running:
-            self._set_status(f"running: {finished:,} of {self._progress.max:,} calls", "fg")
+            self._set_status(f"running: {finished:,} of "
+                             f"{fmt_plural(self._progress.max, 'call')}", "fg")
 
     def _render_counts(self) -> None:
         items = []
@@ -725,8 +788,8 @@ class LiveCalls(W.VBox):
             items.append(
                 f'<span class="orw-count-item" style="margin-right:14px;white-space:nowrap">'
                 f'<span style="color:{call_class.color}">&#9679;</span> {esc(call_class.label)}: '
-                f'<b><span class="orw-count" data-class="{call_class.value}">{len(series[0])}'
-                f"</span></b></span>"
+                f'<b><span class="orw-count" data-class="{call_class.value}">'
+                f"{fmt_count(len(series[0]))}</span></b></span>"
             )
         self._counts.value = f'<div style="color:{CSS["fg"]}">{"".join(items)}</div>'
 
@@ -740,7 +803,7 @@ class LiveCalls(W.VBox):
             f"{esc(result.call_class.advice)}</div>"
             f'<pre style="background:{CSS["code_bg"]};color:{CSS["fg"]};padding:6px;'
             'max-height:260px;overflow:auto;white-space:pre-wrap;line-height:1.35">'
-            f"{esc(_pretty_result(result))}</pre>"
+            f"{esc(_pretty_result(result, emulator=self.target == 'emulator'))}</pre>"
         )
 
     def _finish(self, job: BackgroundJob[Any]) -> None:
@@ -763,7 +826,7 @@ class LiveCalls(W.VBox):
         if run is None:
             self._set_status("error: the run produced no record", "error")
             return
-        took = f"{run.finished:,} calls in {run.duration_s:.2f} s"
+        took = f"{fmt_plural(run.finished, 'call')} in {run.duration_s:.2f} s"
         if run.duration_s > 0 and run.finished:
             took += f" ({run.achieved_rate:,.0f} calls/s)"
         if run.cancelled:
@@ -775,7 +838,8 @@ class LiveCalls(W.VBox):
             if run.matches_expected:
                 text += "; exactly what the policy predicts"
             else:
-                want = ", ".join(f"{c.label}: {n}" for c, n in run.expected.items())
+                want = ", ".join(f"{c.label}: {fmt_count(n)}"
+                                 for c, n in run.expected.items())
                 text += (f"; expected {want} (another client using the emulator at the same "
                          "time changes the counts)")
                 level = "warn"
@@ -819,9 +883,14 @@ class LiveCalls(W.VBox):
                 raise RuntimeError(f"GET /models: {result.describe()}")
             return list(result.body.get("data") or [])
 
+        run_before = self._job
+
         def done(job: BackgroundJob[list[Mapping[str, Any]]]) -> None:
             if job.error is not None:
-                self._set_status(f"could not load models: {job.error}", "warn")
+                # A run started since has its own outcome in the status line (often the same
+                # cause): that says more than this, and must not be overwritten by it.
+                if not self.running and self._job is run_before:
+                    self._set_status(f"could not load models: {job.error}", "warn")
                 return
             options = self._model_options(job.result or [])
             current = self.model

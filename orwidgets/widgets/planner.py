@@ -58,7 +58,10 @@ from ._common import (
     esc,
     figure_layout,
     figure_widget,
+    aligned_ranges,
+    fmt_count,
     fmt_duration,
+    fmt_plural,
     fmt_usd,
     guarded,
     policy_caption,
@@ -353,8 +356,8 @@ class PlannerModel(HasTraits):
                 continue
             if t == "always":
                 return 0.0, False, (
-                    f"A need of {rate:g} RPS is above the {version.paid_rps_cap} RPS cap: "
-                    "no balance reaches it."
+                    f"A need of {fmt_count(rate)} RPS is above the "
+                    f"{fmt_count(version.paid_rps_cap)} RPS cap: no balance reaches it."
                 )
             # S only grows, so the binding instant is the end of the last such hour in the period.
             last_start = h * HOUR + math.floor((period - h * HOUR - 1e-9) / DAY) * DAY
@@ -439,9 +442,10 @@ class PlannerModel(HasTraits):
             self.topup_check = (f"{what} with {fmt_usd(self.topup_usd)} added: the cap never "
                                 "fell below the need and no call got a 402.")
         else:
-            self.topup_check = (f"{what} with {fmt_usd(self.topup_usd)} added: cap below the "
-                                f"need after {fmt_duration(crossing)}, {refused} calls refused "
-                                "with 402.")
+            cap_text = ("the cap stayed at or above the need" if crossing is None
+                        else f"cap below the need after {fmt_duration(crossing)}")
+            self.topup_check = (f"{what} with {fmt_usd(self.topup_usd)} added: {cap_text}, "
+                                f"{fmt_plural(refused, 'call')} refused with 402.")
         self.revision += 1
         return ok
 
@@ -510,6 +514,7 @@ class DepletionPlanner(W.VBox):
         self._schedule = scheduler or call_later
         self._pending: Any = None
         self._drawn_result: SimulationResult | None = None
+        self._spans: dict[str, list[float]] | None = None
         self._notice = Notice()
         self._syncing = False
         m = self.model
@@ -519,8 +524,13 @@ class DepletionPlanner(W.VBox):
         style = {"description_width": "initial"}
         self._balance = W.FloatText(value=self.account.balance_usd, description="start balance $",
                                     style=style, layout=W.Layout(width="210px"))
-        self._cost_mode = W.ToggleButtons(options=["per request", "model"], value=m.cost_mode,
-                                          description="cost", style=style)
+        # The buttons say what they choose (a separate "cost" description sat on a line of its
+        # own); "auto" widths and no shrinking keep both labels whole and side by side.
+        self._cost_mode = W.ToggleButtons(options=[("cost per request", "per request"),
+                                                   ("cost by model", "model")],
+                                          value=m.cost_mode, style={"button_width": "auto"},
+                                          layout=W.Layout(width="auto", flex="0 0 auto"))
+        self._cost_mode.add_class("orw-cost-mode")
         self._cost = W.FloatText(value=m.cost_per_request_usd, description="$ per request",
                                  step=0.0001, style=style, layout=W.Layout(width="210px"))
         models = list(m.prices)
@@ -529,6 +539,7 @@ class DepletionPlanner(W.VBox):
                                                       "(catalogue unavailable)"),
                                  description="model", style=style, disabled=not models,
                                  layout=W.Layout(width="320px"))
+        self._model.add_class("orw-planner-model")
         self._prompt = W.IntText(value=m.prompt_tokens, description="prompt tokens", style=style,
                                  layout=W.Layout(width="190px"))
         self._completion = W.IntText(value=m.completion_tokens, description="completion tokens",
@@ -547,12 +558,15 @@ class DepletionPlanner(W.VBox):
                                    layout=W.Layout(width="200px"))
         self._plan = W.FloatText(value=m.plan_hours, description="keep the cap for (hours)",
                                  style=style, layout=W.Layout(width="230px"))
-        self._run = W.Button(description="Simulate", icon="play", button_style="primary")
+        self._run = W.Button(description="Simulate", icon="play", button_style="primary",
+                             layout=W.Layout(width="auto"))
         self._run.add_class("orw-simulate")
         self._apply = W.Button(description="Apply top-up", icon="plus",
-                               tooltip="Add the suggested top-up to the account")
+                               tooltip="Add the suggested top-up to the account",
+                               layout=W.Layout(width="auto"))
         self._apply.add_class("orw-apply-topup")
-        self._verify = W.Button(description="Check with simulation", icon="check")
+        self._verify = W.Button(description="Check with simulation", icon="check",
+                                layout=W.Layout(width="auto"))
         self._verify.add_class("orw-verify-topup")
         self._readout = W.HTML()
         self._readout.add_class("orw-planner-readout")
@@ -685,9 +699,10 @@ class DepletionPlanner(W.VBox):
         self._cost_box.children = ([self._cost] if m.cost_mode == "per request"
                                    else [self._model, self._prompt, self._completion])
         fg, muted, warn = CSS["fg"], CSS["muted"], CSS["warn"]
+        need = fmt_count(m.needed_rps)
         lines = [
             f'<div style="color:{fg}">One call costs <b>{esc(fmt_usd_precise(m.cost_usd))}</b>; '
-            f"at {m.needed_rps:g} RPS that is {esc(fmt_usd(m.spend_per_hour_usd))} an hour.</div>"
+            f"at {need} RPS that is {esc(fmt_usd(m.spend_per_hour_usd))} an hour.</div>"
         ]
         if not version.paid_rps_linked:
             lines.append(
@@ -695,11 +710,12 @@ class DepletionPlanner(W.VBox):
                 "balance-linked platform cap: the balance limits you only when it can no longer "
                 "pay for calls (402).</div>")
         elif m.cap_always_short:
-            lines.append(f'<div style="color:{warn}">{m.needed_rps:g} RPS is above the '
-                         f"{version.paid_rps_cap} RPS cap: no balance reaches it.</div>")
+            lines.append(f'<div style="color:{warn}">{need} RPS is above the '
+                         f"{fmt_count(version.paid_rps_cap)} RPS cap: no balance reaches it.</div>")
         elif m.threshold_usd is None:
-            lines.append(f'<div style="color:{muted}">{m.needed_rps:g} RPS is within the '
-                         f"{version.paid_rps_min} RPS floor: the cap never falls below it.</div>")
+            lines.append(f'<div style="color:{muted}">{need} RPS is within the '
+                         f"{fmt_count(version.paid_rps_min)} RPS floor: the cap never falls below "
+                         "it.</div>")
         else:
             if m.crossing_s is None:
                 when = "never (within a year)"
@@ -709,7 +725,7 @@ class DepletionPlanner(W.VBox):
                 when = f"after {fmt_duration(m.crossing_s)}"
             lines.append(
                 f'<div class="orw-crossing" style="color:{fg}">The cap falls below '
-                f"{m.needed_rps:g} RPS once the balance is at or below "
+                f"{need} RPS once the balance is at or below "
                 f"{esc(fmt_usd(m.threshold_usd))}: forecast <b>{esc(when)}</b>.</div>")
         if m.topup_possible:
             goal = "To hold it for" if version.paid_rps_linked else "To keep paying for the calls for"
@@ -734,8 +750,9 @@ class DepletionPlanner(W.VBox):
             ok, rate, refused = m.sim_counts
             cross = ("the cap stayed above the need" if m.sim_crossing_s is None
                      else f"cap below the need after {fmt_duration(m.sim_crossing_s)}")
-            parts.append(f"simulated {fmt_duration(len(m.result.seconds))}: {ok:,} served, "
-                         f"{rate:,} paid-rate 429s, {refused:,} 402s; {cross}")
+            parts.append(f"simulated {fmt_duration(len(m.result.seconds))}: "
+                         f"{fmt_count(ok)} served, {fmt_count(rate)} throttled by the paid rate "
+                         f"(429), {fmt_count(refused)} refused (402); {cross}")
             if m.stale:
                 parts.append("inputs changed since: press Simulate"
                              if m.horizon_hours > self.auto_simulate_hours else "updating...")
@@ -747,11 +764,11 @@ class DepletionPlanner(W.VBox):
         fig = figure_widget(layout=figure_layout(
             title={"text": "Balance and paid RPS cap over time", "x": 0.02},
             xaxis={"title": {"text": "hours from 00:00 UTC"}},
-            yaxis={"title": {"text": "balance (US$)"}, "rangemode": "tozero"},
+            # Both y axes share one grid (see _align_axes): the right axis draws no lines of its
+            # own, its round ticks sit on the left axis's gridlines.
+            yaxis={"title": {"text": "balance (US$)"}, "tickprefix": "$"},
             yaxis2={"title": {"text": "requests per second"}, "overlaying": "y", "side": "right",
-                    "rangemode": "tozero", "gridcolor": "rgba(0,0,0,0)",
-                    # Own ticks: synced to the balance axis they came out as 1.2, 2.41, 3.61...
-                    "tickmode": "auto",
+                    "gridcolor": "rgba(0,0,0,0)", "zerolinecolor": COLORS["grid"],
                     "color": COLORS["text"]},
             margin={"l": 60, "r": 60, "t": 40, "b": 50},
         ))
@@ -777,28 +794,41 @@ class DepletionPlanner(W.VBox):
         if result is None:
             return
         data = _bucket(result, m.rate_at)
+        need_y = [m.rate_at(0)] + data["need"]
+        mark_y: list[float] = []
+        if m.sim_crossing_s is not None:
+            mark_y = [result.paid_rps_cap[int(m.sim_crossing_s) - 1]]
+        # What the y axes must show (plotly's traces cannot be read back inside a batch).
+        self._spans = {"balance": list(data["balance"]),
+                       "rates": [v for v in data["cap"] + need_y + mark_y if v is not None]}
         with self.figure.batch_update():
             self._trace("balance").update(x=data["hours"], y=data["balance"])
             self._trace("paid RPS cap").update(x=data["hours"], y=data["cap"])
-            self._trace("needed RPS").update(x=[0.0] + data["hours"],
-                                             y=[m.rate_at(0)] + data["need"])
+            self._trace("needed RPS").update(x=[0.0] + data["hours"], y=need_y)
             mark = self._trace("cap below need")
-            if m.sim_crossing_s is None:
-                mark.update(x=[], y=[])
-            else:
-                i = int(m.sim_crossing_s) - 1
-                mark.update(x=[m.sim_crossing_s / HOUR], y=[result.paid_rps_cap[i]])
+            mark.update(x=[m.sim_crossing_s / HOUR] if mark_y else [], y=mark_y)
+            self._draw_forecast_locked()
 
     def _draw_forecast(self) -> None:
-        m = self.model
-        line = self._trace("forecast crossing")
-        horizon = m.horizon_hours * HOUR
         with self.figure.batch_update():
-            if m.crossing_s is None or m.crossing_s > horizon:
-                line.update(x=[], y=[])
-            else:
-                x = m.crossing_s / HOUR
-                line.update(x=[x, x], y=[0, max(1.0, m.needed_rps) * 1.2])
+            self._draw_forecast_locked()
+
+    def _draw_forecast_locked(self) -> None:
+        """The forecast line, and both y axes on one grid: the same number of round steps with
+        zero on the same gridline, so the balance and the rates read against the same lines."""
+        m = self.model
+        spans = self._spans or {"balance": [self.account.balance_usd], "rates": []}
+        balance = spans["balance"] or [self.account.balance_usd]
+        rates = spans["rates"] + [m.needed_rps]
+        left, right = aligned_ranges((min(balance), max(balance)), (min(rates), max(rates)))
+        self.figure.layout.yaxis.update(**left)
+        self.figure.layout.yaxis2.update(**right)
+        line = self._trace("forecast crossing")
+        if m.crossing_s is None or m.crossing_s > m.horizon_hours * HOUR:
+            line.update(x=[], y=[])
+        else:
+            x = m.crossing_s / HOUR
+            line.update(x=[x, x], y=list(right["range"]))  # the full height of the chart
 
 
 def fmt_usd_precise(value: float) -> str:

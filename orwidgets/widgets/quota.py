@@ -32,6 +32,7 @@ from ._common import (
     fmt_clock,
     fmt_count,
     fmt_duration,
+    fmt_plural,
     fmt_usd,
     guarded,
     policy_caption,
@@ -40,10 +41,27 @@ from ._common import (
 )
 from ._model import AccountModel, FiniteFloat, PolicyId, topup_threshold
 
-__all__ = ["FreeQuotaModel", "FreeQuotaExplorer", "parse_hhmm", "TOPPED_UP_LABEL"]
+__all__ = ["FreeQuotaModel", "FreeQuotaExplorer", "parse_hhmm", "TOPPED_UP_LABEL", "BAR_GEOMETRY",
+           "bar_centre"]
 
 #: Legend of the topped-up bars (the threshold comes from the policy).
 TOPPED_UP_LABEL = f"topped up ({TOPUP_THRESHOLD_USD:g}+ credits purchased)"
+
+#: The two bars of a version: (offset, width) in x units around the version's position, set
+#: explicitly so the "your quota" marker can sit on the centre of the bar that is the account's.
+BAR_GEOMETRY = {"low": (-0.4, 0.38), "high": (0.02, 0.38)}
+
+
+def _toggle_icon(on: bool) -> str:
+    """A check mark only while the toggle is on: a ✔ on an untoggled button read as "done"."""
+    return "check" if on else ""
+
+
+def bar_centre(position: int, which: str) -> float:
+    """x of the centre of a version's ``"low"`` or ``"high"`` bar."""
+    offset, width = BAR_GEOMETRY[which]
+    return position + offset + width / 2
+
 
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -83,6 +101,9 @@ class FreeQuotaModel(HasTraits):
     exhausted_at_s : float or None
         Seconds after 00:00 UTC when the quota runs out at this pace; ``None`` when it lasts
         until the 00:00 UTC reset.
+    blocked : bool
+        The balance is below $0: every call, free models included, answers 402 whatever the
+        quota; ``usable_today`` is then 0 while ``daily_quota`` still names the tier.
     """
 
     account = Instance(AccountModel, help="The account whose purchases set the tier")
@@ -99,6 +120,8 @@ class FreeQuotaModel(HasTraits):
                            help="Derived: seconds after 00:00 UTC the quota runs out (None: never)")
     free_left_today = Int(None, allow_none=True,
                           help="Derived: quota minus free_used_today, when the account knows it")
+    blocked = Bool(False, help="Derived: the balance is below $0, so every model answers 402")
+    usable_today = Int(0, help="Derived: free calls that can succeed today (0 while blocked)")
 
     @default("account")
     def _default_account(self) -> AccountModel:
@@ -141,7 +164,12 @@ class FreeQuotaModel(HasTraits):
         if lasts is not None and start + lasts < SECONDS_PER_DAY:
             exhausted = start + lasts
         used = acct.free_used_today
+        # A negative balance answers 402 before any quota is looked at, free models included
+        # (the engine's check order); the tier itself stays what it is.
+        blocked = acct.balance_usd < 0
         with self.hold_trait_notifications():
+            self.blocked = blocked
+            self.usable_today = 0 if blocked else quota
             self.daily_quota = quota
             self.quota_by_balance = by_balance
             self.rule_differs = quota != by_balance
@@ -209,7 +237,7 @@ class FreeQuotaExplorer(W.VBox):
             description=f"topped up {TOPUP_THRESHOLD_USD:g}+ credits",
             tooltip=f"Have {TOPUP_THRESHOLD_USD:g} or more credits been purchased on this "
                     "account (ever)?",
-            icon="check", layout=W.Layout(width="210px"),
+            icon=_toggle_icon(self.account.topped_up), layout=W.Layout(width="auto"),
         )
         self._toggle.add_class("orw-topup-toggle")
         self._purchased = W.FloatText(value=self.account.purchased_usd,
@@ -310,6 +338,7 @@ class FreeQuotaExplorer(W.VBox):
         self._syncing = True
         try:
             self._toggle.value = self.account.topped_up
+            self._toggle.icon = _toggle_icon(self.account.topped_up)
             self._purchased.value = self.account.purchased_usd
             self._balance.value = self.account.balance_usd
             self._pace.value = self.model.calls_per_hour
@@ -324,12 +353,26 @@ class FreeQuotaExplorer(W.VBox):
         version = acct.version
         self._caption.value = policy_caption(version)
         threshold = topup_threshold(version)
-        lines = [
-            f'<div style="color:{CSS["fg"]};font-size:1.05em">Daily free-model quota: '
-            f'<b><span class="orw-daily-quota" style="color:{CSS["accent"]};font-size:1.3em">'
-            f"{m.daily_quota:,}</span></b> requests per UTC day, and "
-            f'<b><span class="orw-per-minute">{m.per_minute}</span></b> per minute.</div>'
-        ]
+        if m.blocked:
+            lines = [
+                f'<div class="orw-quota-blocked" style="color:{CSS["fg"]};font-size:1.05em">'
+                "Free-model requests that can succeed today: "
+                f'<b><span class="orw-daily-quota" style="color:{CSS["error"]};font-size:1.3em">'
+                f"0</span></b>. A balance of {esc(fmt_usd(acct.balance_usd))} answers 402 on "
+                "every model, free ones included, before any quota counts. Once the balance is "
+                f"above $0 the quota is {fmt_plural(m.daily_quota, 'request')} per UTC day and "
+                f'<b><span class="orw-per-minute">{fmt_count(m.per_minute)}</span></b> per '
+                "minute.</div>"
+            ]
+        else:
+            lines = [
+                f'<div style="color:{CSS["fg"]};font-size:1.05em">Daily free-model quota: '
+                f'<b><span class="orw-daily-quota" style="color:{CSS["accent"]};font-size:1.3em">'
+                f"{fmt_count(m.daily_quota)}</span></b> "
+                f"{'request' if m.daily_quota == 1 else 'requests'} per UTC day, and "
+                f'<b><span class="orw-per-minute">{fmt_count(m.per_minute)}</span></b> per '
+                "minute.</div>"
+            ]
         muted = f'<div style="color:{CSS["muted"]}">'
         if not version.has_topup_tier:
             lines.append(f"{muted}Under '{esc(version.id)}' everyone gets the same daily quota: "
@@ -337,7 +380,8 @@ class FreeQuotaExplorer(W.VBox):
         else:
             lines.append(
                 f"{muted}Rule: {fmt_usd(threshold)} or more in credits <i>purchased</i> (all-time) "
-                f"unlocks {version.free_daily_high:,}; below that, {version.free_daily_low:,}. "
+                f"unlocks {fmt_count(version.free_daily_high)}; below that, "
+                f"{fmt_count(version.free_daily_low)}. "
                 f"This account: {fmt_usd(acct.purchased_usd)} purchased, balance "
                 f"{fmt_usd(acct.balance_usd)}.</div>"
             )
@@ -351,13 +395,14 @@ class FreeQuotaExplorer(W.VBox):
                 lines.append(
                     f'<div class="orw-rule-differs" style="color:{CSS["warn"]}">The article says '
                     f'"a balance of {fmt_usd(threshold)}": read that way this account would get '
-                    f"{m.quota_by_balance:,} a day, not {m.daily_quota:,}. OpenRouter tests "
-                    "credits "
-                    "purchased, so spending the balance does not lose the tier.</div>"
+                    f"{fmt_count(m.quota_by_balance)} a day, not {fmt_count(m.daily_quota)}. "
+                    "OpenRouter tests credits purchased, so spending the balance does not lose "
+                    "the tier.</div>"
                 )
         if m.free_left_today is not None:
-            lines.append(f"{muted}Used today: {acct.free_used_today:,}; left: "
-                         f"{m.free_left_today:,} (from GET /api/v1/key).</div>")
+            lines.append(f"{muted}Used today: {fmt_count(acct.free_used_today)}; left: "
+                         f"{fmt_count(m.free_left_today)} (as the account panel read them)."
+                         "</div>")
         self._readout.value = "".join(lines)
         self._render_pace()
         self._move_marker()
@@ -365,22 +410,25 @@ class FreeQuotaExplorer(W.VBox):
     def _render_pace(self, change: Any = None) -> None:
         m = self.model
         muted = CSS["muted"]
-        if m.calls_per_hour <= 0:
-            text = "At 0 calls an hour the quota lasts all day."
+        pace = f"At {fmt_plural(m.calls_per_hour, 'call')} an hour"
+        quota = fmt_plural(m.daily_quota, "call")
+        if m.blocked:
+            text = (f"{pace}, every call gets a 402 until the balance is above $0 again; the "
+                    f"{quota} of the day wait for that.")
+        elif m.calls_per_hour <= 0:
+            text = f"{pace} the quota lasts all day."
         elif m.exhausted_at is None:
-            text = (f"At {fmt_count(m.calls_per_hour)} calls an hour from {m.start_utc} UTC, the "
-                    f"{m.daily_quota:,} calls last until the reset at 00:00 UTC.")
+            text = f"{pace} from {m.start_utc} UTC, the {quota} last until the reset at 00:00 UTC."
         else:
-            text = (f"At {fmt_count(m.calls_per_hour)} calls an hour from {m.start_utc} UTC, the "
-                    f"{m.daily_quota:,} calls run out after {fmt_duration(m.lasts_s)}, at "
-                    f"{m.exhausted_at} UTC; then every call gets a 429 until the reset at "
-                    "00:00 UTC.")
+            text = (f"{pace} from {m.start_utc} UTC, the {quota} run out after "
+                    f"{fmt_duration(m.lasts_s)}, at {m.exhausted_at} UTC; then every call gets a "
+                    "429 until the reset at 00:00 UTC.")
         parts = [f'<div class="orw-pace-text" style="color:{CSS["fg"]}">{esc(text)}</div>']
         if m.over_per_minute:
             parts.append(
-                f'<div style="color:{CSS["warn"]}">{fmt_count(round(m.pace_per_minute, 2))} a '
-                f"minute is above the {m.per_minute} per minute limit: some calls get a per-minute "
-                "429, and rejected attempts still count toward the day.</div>"
+                f'<div style="color:{CSS["warn"]}">{fmt_count(m.pace_per_minute)} a '
+                f"minute is above the {fmt_count(m.per_minute)} per minute limit: some calls get "
+                "a per-minute 429, and rejected attempts still count toward the day.</div>"
             )
         else:
             parts.append(f'<div style="color:{muted}">Rejected attempts count toward the day too: '
@@ -398,7 +446,6 @@ class FreeQuotaExplorer(W.VBox):
         fig = figure_widget(
             layout=figure_layout(
                 title={"text": "Free-model requests per UTC day, by policy version", "x": 0.02},
-                barmode="group",
                 # Numeric positions with the ids as tick labels: a marker at x="2025-04" made
                 # plotly re-guess the axis as dates in the browser.
                 xaxis={"title": {"text": "policy version"}, "type": "linear",
@@ -409,19 +456,35 @@ class FreeQuotaExplorer(W.VBox):
             )
         )
         positions = list(range(len(ids)))
-        fig.add_bar(name="not topped up", x=positions, y=low, customdata=ids, marker_color=COLORS["low"],
-                    text=[f"{v:,}" for v in low], textposition="outside", offsetgroup="0")
-        fig.add_bar(name=TOPPED_UP_LABEL, x=positions, y=high, customdata=ids,
-                    marker_color=COLORS["high"], text=[f"{v:,}" for v in high],
-                    textposition="outside", offsetgroup="1")
-        fig.add_scatter(name="your quota", mode="markers", x=[], y=[],
+        # Explicit offset and width (plotly then draws these bars side by side without its group
+        # layout), so the marker below knows where each bar's centre is.
+        for name, which, values, color in (("not topped up", "low", low, COLORS["low"]),
+                                           (TOPPED_UP_LABEL, "high", high, COLORS["high"])):
+            offset, width = BAR_GEOMETRY[which]
+            fig.add_bar(name=name, x=positions, y=values, customdata=ids, marker_color=color,
+                        offset=offset, width=width, text=[fmt_count(v) for v in values],
+                        textposition="outside")
+        fig.add_scatter(name="your quota", mode="markers+text", x=[], y=[], text=[],
+                        textposition="middle right", textfont={"color": COLORS["you"]},
+                        cliponaxis=False, hoverinfo="text",
                         marker={"symbol": "diamond", "size": 14, "color": COLORS["you"],
                                 "line": {"width": 1.5, "color": "white"}})
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _move_marker(self) -> None:
+        """The marker sits on the centre of the account's own bar: the topped-up bar when the
+        quota is the high tier (or, where both bars are equal, when the account is topped up).
+        With a negative balance it drops to 0 and says 402."""
+        acct, m = self.account, self.model
+        version = acct.version
+        position = list(POLICIES).index(acct.policy)
+        high = version.has_topup_tier and m.daily_quota == version.free_daily_high
+        which = "high" if high or (not version.has_topup_tier and acct.topped_up) else "low"
         marker = next(t for t in self.figure.data if t.name == "your quota")
         with self.figure.batch_update():
-            marker.x = [list(POLICIES).index(self.account.policy)]
-            marker.y = [self.model.daily_quota]
+            marker.x = [bar_centre(position, which)]
+            marker.y = [m.usable_today]
+            marker.text = ["402"] if m.blocked else [""]
+            marker.hovertext = ["a balance below $0 answers 402, free models included"
+                                if m.blocked else f"your quota: {fmt_count(m.daily_quota)} a day"]

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as W
 from traitlets import Bool, HasTraits, Instance, Int, Unicode, default, dlink, link
 
-from ..policy import PolicyVersion, explain_paid_rps, get_policy, paid_rps
+from ..policy import PAID_RPS_CAP, PolicyVersion, explain_paid_rps, get_policy, paid_rps
 from ._common import (
     COLORS,
     CSS,
@@ -16,8 +16,10 @@ from ._common import (
     esc,
     figure_layout,
     figure_widget,
+    fmt_count,
     fmt_usd,
     guarded,
+    log_ticks,
     policy_caption,
     policy_picker,
     set_number,
@@ -35,6 +37,14 @@ SLIDER_MAX_USD = 2000.0
 SLIDER_STEP = 0.01
 #: The staircase runs this far right so that typed balances beyond the slider stay on the line.
 _LINE_END_USD = 10_000_000.0
+#: The RPS axis (log): a little below the 1 RPS floor to a little above the 500 cap.
+_RPS_AXIS = (0.7, 800.0)
+
+
+def balance_ticks(top_usd: float) -> dict[str, Any]:
+    """Tick values and labels of the balance axis up to ``top_usd``: $0.01, $0.10, $1 ... and the
+    $500 where the cap starts, each in full (plotly's own log labels would say "5")."""
+    return log_ticks(SLIDER_MIN_USD, top_usd, money=True, extra=(PAID_RPS_CAP,))
 
 
 class RPSModel(HasTraits):
@@ -249,7 +259,8 @@ class RPSExplorer(W.VBox):
         if m.rps is None:
             value, unit = "no cap", "on paid requests per second"
         else:
-            value, unit = str(m.rps), "paid requests per second"
+            value = fmt_count(m.rps)
+            unit = "paid request per second" if m.rps == 1 else "paid requests per second"
         color = CSS["error"] if m.blocked else CSS["accent"]
         notes = []
         if not m.linked:
@@ -258,8 +269,12 @@ class RPSExplorer(W.VBox):
                 "set a request rate (DDoS protection and the upstream providers still limit "
                 "bursts)."
             )
-            if m.blocked:
-                notes.append("A balance at or below $0 still answers 402, free models included.")
+            if self.account.balance_usd < 0:
+                notes.append("A negative balance still answers 402 on every model, free models "
+                             "included.")
+            elif m.blocked:
+                notes.append("A balance of $0 answers 402 on paid models; free models still "
+                             "answer.")
         note = "".join(f'<div style="color:{CSS["muted"]}">{esc(n)}</div>' for n in notes)
         self._readout.value = (
             f'<div style="color:{CSS["fg"]};font-size:1.05em">'
@@ -275,9 +290,11 @@ class RPSExplorer(W.VBox):
             layout=figure_layout(
                 title={"text": "Paid requests per second against balance", "x": 0.02},
                 xaxis={"title": {"text": "balance (US$, log scale)"}, "type": "log",
-                       "range": [math.log10(SLIDER_MIN_USD), math.log10(SLIDER_MAX_USD)]},
+                       "range": [math.log10(SLIDER_MIN_USD), math.log10(SLIDER_MAX_USD)],
+                       **balance_ticks(SLIDER_MAX_USD)},
                 yaxis={"title": {"text": "paid requests per second (log)"}, "type": "log",
-                       "range": [math.log10(0.7), math.log10(800)]},
+                       "range": [math.log10(_RPS_AXIS[0]), math.log10(_RPS_AXIS[1])],
+                       **log_ticks(*_RPS_AXIS, extra=(PAID_RPS_CAP,))},
             )
         )
         fill = {"mode": "lines", "fill": "toself", "line": {"width": 0}, "hoverinfo": "skip"}
@@ -332,6 +349,7 @@ class RPSExplorer(W.VBox):
         marker.x = [balance]
         marker.y = [self.model.rps]
         # Keep a typed balance beyond the slider on the chart.
-        top = math.log10(max(SLIDER_MAX_USD, balance * 1.5))
-        if self.figure.layout.xaxis.range[1] != top:
-            self.figure.layout.xaxis.range = [math.log10(SLIDER_MIN_USD), top]
+        top = max(SLIDER_MAX_USD, balance * 1.5)
+        if self.figure.layout.xaxis.range[1] != math.log10(top):
+            self.figure.layout.xaxis.update(range=[math.log10(SLIDER_MIN_USD), math.log10(top)],
+                                            **balance_ticks(top))

@@ -721,3 +721,78 @@ def plot_trace_counts(page: Any, root_selector: str) -> list[int]:
         }""",
         root_selector,
     )
+
+
+# --- Cut-off labels (test_browser_widget_labels.py) -----------------------------------------------
+
+_CUT_OFF_JS = """([sel, index]) => {
+  const root = document.querySelectorAll(sel)[index];
+  if (!root) return [`no element ${sel} #${index}`];
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const px = v => parseFloat(v) || 0;
+  const contentWidth = e => {
+    const s = getComputedStyle(e);
+    return e.clientWidth - px(s.paddingLeft) - px(s.paddingRight);
+  };
+  const textWidth = e => {
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    return range.getBoundingClientRect().width;
+  };
+  const canvas = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  // Buttons (toggle buttons included) and description labels: ipywidgets cuts them with an
+  // ellipsis (overflow hidden, nowrap). Either the box scrolls, or its text is wider than it.
+  const texts = root.querySelectorAll(
+    'button, .widget-label, .widget-label-basic, .widget-inline-hbox > label');
+  for (const e of texts) {
+    // An inline box has no width of its own to cut its text to (ToggleButtons' description).
+    if (!shown(e) || getComputedStyle(e).display === 'inline') continue;
+    const text = (e.textContent || '').trim();
+    if (!text) continue;
+    const need = textWidth(e), room = contentWidth(e);
+    if (e.scrollWidth > e.clientWidth || need > room + 0.5) {
+      problems.push(`${e.tagName.toLowerCase()} "${text}": text ${need.toFixed(1)} px, ` +
+                    `room ${room.toFixed(1)} px`);
+    }
+  }
+  // Dropdowns: every option must fit, as a reader who picks it would see it in the box.
+  for (const select of root.querySelectorAll('select')) {
+    if (!shown(select)) continue;
+    canvas.font = getComputedStyle(select).font;
+    const room = contentWidth(select);
+    for (const option of select.options) {
+      const need = canvas.measureText(option.text).width;
+      if (need > room + 0.5) {
+        problems.push(`select option "${option.text}"${option.selected ? ' (selected)' : ''}: ` +
+                      `text ${need.toFixed(1)} px, room ${room.toFixed(1)} px`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+def cut_off_texts(page: Any, root_selector: str, index: int = 0) -> list[str]:
+    """Every button label, description label and dropdown option under the ``index``-th
+    ``root_selector`` that does not fit its box (ipywidgets would show it cut, with "…").
+    Only elements on screen count: scroll the root into view first."""
+    return page.evaluate(_CUT_OFF_JS, [root_selector, index])
+
+
+def write_notebook(path: Path, cells: Sequence[str]) -> Path:
+    """A notebook of code cells (no outputs) for a test to open; kernel ``python3``."""
+    nb = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
+             "outputs": [], "source": source}
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                    "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return path

@@ -264,3 +264,124 @@ def test_a_fresh_account_run_copies_the_account_model(app, widget_class):
     w.count = 3
     w.run("custom: the settings below", wait=True, timeout=WAIT_S)
     assert w.counts == {CallClass.NEGATIVE_BALANCE: 3}
+
+
+# --- what the reader sees --------------------------------------------------------------------------
+
+
+def error_text(w) -> str:
+    """The last error's <pre> as plain text."""
+    from html import unescape
+
+    return unescape(w._error_box.value.split("<pre", 1)[1].split(">", 1)[1].split("</pre>")[0])
+
+
+def test_before_the_first_run_the_chart_says_what_will_appear(app, widget_class):
+    from orwidgets.widgets.livecalls import EMPTY_CHART_TEXT
+
+    w = widget_class(app)
+    layout = w.figure.layout
+    assert [a.text for a in layout.annotations] == [EMPTY_CHART_TEXT]
+    assert layout.xaxis.visible is False and layout.yaxis.visible is False
+    assert all(len(t.x) == 0 for t in w.figure.data)
+    w.run("21 free calls in one minute", wait=True, timeout=WAIT_S)
+    assert len(w.figure.layout.annotations) == 0
+    assert w.figure.layout.xaxis.visible is True and w.figure.layout.yaxis.visible is True
+
+
+def test_the_status_is_printed_once_in_the_last_error(app, widget_class):
+    w = widget_class(app)
+    w.run("21 free calls in one minute", wait=True, timeout=WAIT_S)
+    first = error_text(w).splitlines()[0]
+    assert first == f"HTTP {CallClass.FREE_PER_MINUTE.label}: {MESSAGES.free_per_minute.strip()}"
+    assert "HTTP 429: 429" not in w._error_box.value
+
+
+def test_a_class_without_a_status_in_its_label_gets_it_in_front():
+    from orwidgets.client import CallResult
+    from orwidgets.widgets.livecalls import _call_line
+
+    result = CallResult(CallClass.HTTP_ERROR, 503, "no capacity", None, {}, 0.0, 0.01)
+    assert _call_line(result) == "HTTP 503 (other HTTP error): no capacity"
+    timeout = CallResult(CallClass.TIMEOUT, None, "read timed out", None, {}, 0.0, 10.0)
+    assert _call_line(timeout) == "timeout: read timed out"
+
+
+def test_against_a_served_emulator_times_are_the_emulators_not_the_servers_date(widget_class):
+    """uvicorn adds a real-time ``date`` header; the emulator's clock (here 2026-03-02) sets
+    X-RateLimit-Reset. The widget leaves the real date out and shows the reset in UTC, labelled
+    as the emulator's clock."""
+    from datetime import datetime, timezone
+
+    from orwidgets.emulator import create_app
+    from orwidgets.emulator.server import BackgroundServer, EmulatorHandle
+
+    clock = FakeClock()
+    app = create_app(latency_ms=0, clock=clock)
+    server = BackgroundServer(app).start()
+    try:
+        w = widget_class(EmulatorHandle(server, app))
+        assert w.run("21 free calls in one minute", wait=True, timeout=WAIT_S)
+        raw = w._last_error.headers
+        assert any(name.lower() == "date" for name in raw)  # the server did send one
+        reset_ms = next(v for k, v in raw.items() if k.lower() == "x-ratelimit-reset")
+        text = error_text(w)
+    finally:
+        server.stop()
+    lines = text.splitlines()
+    assert not any(line.lower().startswith("date:") for line in lines)
+    assert "date header left out" in text
+    when = datetime.fromtimestamp(int(reset_ms) / 1000, tz=timezone.utc)
+    assert when.date() == datetime.fromtimestamp(clock.now, tz=timezone.utc).date()
+    reset_line = next(line for line in lines if line.lower().startswith("x-ratelimit-reset:"))
+    assert reset_line.endswith(f"(= {when:%Y-%m-%d %H:%M:%S} UTC, emulator clock)")
+
+
+def test_real_api_errors_keep_the_date_header(widget_class):
+    body = {"error": {"code": 429, "message": MESSAGES.free_per_minute}}
+    rec = Recorder([json_response(429, body, {"date": "Mon, 02 Mar 2026 10:00:00 GMT",
+                                              "X-RateLimit-Reset": "1772445660000"})])
+    w = widget_class(api_key=KEY, confirm_real_api=True, real_transport=httpx.MockTransport(rec))
+    w.target, w.count = "openrouter", 1
+    w.run("custom: the settings below", wait=True, timeout=WAIT_S)
+    text = error_text(w)
+    assert "date: Mon, 02 Mar 2026 10:00:00 GMT" in text
+    assert "1772445660000   (= 2026-03-02 10:01:00 UTC)" in text
+
+
+def test_counts_and_status_agree_in_number(app, widget_class):
+    w = widget_class(app)
+    w._account_pick.value = "demo:negative"
+    w.count = 1
+    w.run("custom: the settings below", wait=True, timeout=WAIT_S)
+    assert w.status.startswith("done: 1 call in ")
+
+
+def test_mode_buttons_are_as_wide_as_their_labels(app, widget_class):
+    # A fixed 90 px cut "concurrency" to "concurre...".
+    assert widget_class(app)._mode.style.button_width == "auto"
+
+
+def test_a_late_model_list_failure_does_not_overwrite_a_runs_status(widget_class, monkeypatch):
+    """The model list loads in the background from the start; when it fails after a run has
+    reported (both fail on a bad emulator), the run's own outcome stays in the status line."""
+    from orwidgets.widgets import livecalls
+
+    held = []
+    real_job = livecalls.BackgroundJob
+
+    def hold_models(factory, *, on_done, name):
+        job = real_job(factory, on_done=on_done, name=name)
+        if name == "orwidgets-livecalls-models":
+            held.append(job)
+            job.start = lambda: None  # started by the test, after the run
+        return job
+
+    monkeypatch.setattr(livecalls, "BackgroundJob", hold_models)
+    w = widget_class(object())
+    w.run("21 free calls in one minute", wait=True, timeout=WAIT_S)
+    assert w.status.startswith("error: TypeError")
+    del held[0].start  # the real start() again
+    held[0].start()
+    assert held[0].wait(WAIT_S)
+    assert w.status.startswith("error: TypeError")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from html import unescape
 
 import pytest
 from widget_helpers import FakeClient, FakeResult, SyncASGITransport
@@ -53,7 +54,8 @@ def test_readout_shows_tier_free_requests_and_reset_countdown():
     p = panel(ok_client(), AccountModel(policy="current"))
     p.refresh()
     html = p._readout.value
-    assert "1,000 free requests a day, top tier (reported by GET /key)" in html
+    assert ("1,000 free requests a day, top tier (reported by GET /key: "
+            "free_model_daily_requests.limit)") in html
     assert "12 used, 988 left" in html
     assert "00:00 UTC, in 5 h 00 min" in html
     assert "$74.75" in html and "$100.50" in html
@@ -106,6 +108,9 @@ def test_legacy_key_shape_reports_rate_limit_and_no_free_count():
     assert "not reported" in html and "100 requests per 10s" in html
     expected = policy.daily_free_quota(100.5, "2025-04")
     assert f"{expected:,} free requests a day" in html
+    assert ("worked out from $100.50 purchased under '2025-04'; GET /key under '2025-04' does "
+            "not report it") in unescape(html)
+    assert "reported by GET /key" not in html
 
 
 def test_no_key_makes_no_call_and_says_how_to_give_one():
@@ -218,3 +223,38 @@ def test_emulator_management_key_reads_credits_under_current():
     reading = p.refresh()
     assert reading.credits_status == "ok" and reading.is_management is True
     assert acct.purchased_usd == policy.TOPUP_THRESHOLD_USD
+
+
+@pytest.mark.parametrize("pid", list(policy.POLICIES))
+def test_emulator_tier_says_where_it_really_comes_from(pid):
+    """Under 2026-08 GET /key reports free_model_daily_requests.limit; before, it does not, and
+    the panel must not claim it does (the numbers then come from the in-kernel engine)."""
+    handle, client = _emulator(pid)
+    p = AccountPanel(AccountModel(policy=pid), demo_account="topped_up",
+                     emulator_factory=lambda: handle, client_factory=client)
+    reading = p.refresh()
+    html = unescape(p._readout.value)
+    tier = html.split('class="orw-account-tier">', 1)[1].split("</td>", 1)[0]
+    if policy.get_policy(pid).key_shape == "2026":
+        assert reading.free_source == "GET /key"
+        assert "reported by GET /key: free_model_daily_requests.limit" in tier
+        assert "engine" not in html
+    else:
+        assert reading.free_source == "emulator engine"
+        assert "reported by GET /key" not in html
+        assert f"from the emulator's engine: GET /key under '{pid}' does not report it" in tier
+        assert "come from the emulator's engine" in html
+
+
+def test_unknown_demo_account_is_a_clear_error_naming_the_choices():
+    from orwidgets.emulator import DEMO_ACCOUNTS
+
+    with pytest.raises(ValueError) as info:
+        AccountPanel(demo_account="nope")
+    message = str(info.value)
+    assert message.startswith("demo_account: 'nope' is not an emulator demo account")
+    assert all(demo.name in message for demo in DEMO_ACCOUNTS)
+
+
+def test_a_known_demo_account_is_the_one_shown():
+    assert AccountPanel(demo_account="negative")._demo.value == "negative"

@@ -284,3 +284,68 @@ def test_long_period_is_verified_on_its_last_days():
     assert m.topup_usd == pytest.approx(T + NEED * 0.00001 * 30 * 86400 - B0 + 0.01)
     assert m.verify_topup() is True
     assert m.topup_check.startswith("Simulated the last 2 d 00 h of 30 d 00 h")
+
+
+# --- one grid for both y axes ---------------------------------------------------------------------
+
+
+def grid(axis) -> tuple[int, int]:
+    """(gridlines below zero, intervals in all) of a y axis with a linear tick step."""
+    lo, hi = axis.range
+    below, total = -lo / axis.dtick, (hi - lo) / axis.dtick
+    assert below == pytest.approx(round(below)) and total == pytest.approx(round(total))
+    return round(below), round(total)
+
+
+def values(fig, *names: str) -> list[float]:
+    return [v for n in names for v in trace(fig, n).y if v is not None]
+
+
+@pytest.mark.parametrize(("balance", "need"), [(B0, NEED), (250.0, 43.0), (3.0, 120.0),
+                                               (-2.0, 5.0)])
+def test_both_y_axes_share_one_grid_and_hold_their_curves(scheduler, balance, need):
+    p = DepletionPlanner(AccountModel(balance_usd=balance, purchased_usd=10.0),
+                         scheduler=scheduler, needed_rps=need, cost_per_request_usd=COST)
+    scheduler.flush()
+    left, right = p.figure.layout.yaxis, p.figure.layout.yaxis2
+    assert grid(left) == grid(right)  # same number of steps, zero on the same gridline
+    assert left.tick0 == right.tick0 == 0 and left.tickmode == right.tickmode == "linear"
+    money = values(p.figure, "balance")
+    rates = values(p.figure, "paid RPS cap", "needed RPS", "cap below need")
+    assert left.range[0] <= min(money) and max(money) <= left.range[1]
+    assert right.range[0] <= min(rates) and max(rates) <= right.range[1]
+
+
+def test_the_grid_follows_a_new_simulation(planner, scheduler):
+    scheduler.flush()
+    before = planner.figure.layout.yaxis.range
+    planner.account.balance_usd = 400.0
+    planner.model.needed_rps = 300.0
+    scheduler.flush()
+    left, right = planner.figure.layout.yaxis, planner.figure.layout.yaxis2
+    assert left.range != before and left.range[1] >= 400.0 and right.range[1] >= 300.0
+    assert grid(left) == grid(right)
+
+
+def test_forecast_line_runs_the_full_height_of_the_rate_axis(planner):
+    line = trace(planner.figure, "forecast crossing")
+    assert list(line.y) == list(planner.figure.layout.yaxis2.range)
+
+
+# --- words and numbers ----------------------------------------------------------------------------
+
+
+def test_needs_print_with_thousands_separators(scheduler):
+    p = DepletionPlanner(AccountModel(balance_usd=B0), scheduler=scheduler, needed_rps=1000.0)
+    assert "1,000 RPS is above the 500 RPS cap" in p._readout.value
+    assert "1000" not in p._readout.value
+
+
+def test_simulation_status_counts_with_separators():
+    # $3.5995 at 1 RPS and $0.001 a call for an hour: 3,599 calls served, the last one refused.
+    p = DepletionPlanner(AccountModel(balance_usd=3.5995, purchased_usd=0.0),
+                         scheduler=lambda delay, fn: fn(), needed_rps=1.0,
+                         cost_per_request_usd=0.001)
+    assert p.model.sim_counts == [3599, 0, 1]
+    assert ("3,599 served, 0 throttled by the paid rate (429), 1 refused (402)"
+            in p._status.value)

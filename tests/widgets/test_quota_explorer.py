@@ -110,14 +110,103 @@ def test_chart_bars_hold_each_versions_quota(explorer):
         assert hi == (v.free_daily_high if v.has_topup_tier else v.free_daily_low)
 
 
-def test_chart_marker_follows_policy_and_toggle(explorer):
+def bar_middle(fig, name: str, pid: str) -> float:
+    """x of the middle of the bar ``name`` for version ``pid``, from the bar trace itself."""
+    bars = trace(fig, name)
+    i = list(bars.customdata).index(pid)
+    return bars.x[i] + bars.offset + bars.width / 2
+
+
+def test_chart_marker_sits_on_the_accounts_own_bar(explorer):
     you = trace(explorer.figure, "your quota")
-    position = list(policy.POLICIES).index
-    assert (tuple(you.x), tuple(you.y)) == ((position("2025-04"),), (LOW,))
+    assert (tuple(you.x), tuple(you.y)) == ((bar_middle(explorer.figure, "not topped up",
+                                                        "2025-04"),), (LOW,))
     explorer._toggle.value = True
-    assert tuple(you.y) == (HIGH,)
+    assert (tuple(you.x), tuple(you.y)) == ((bar_middle(explorer.figure, TOPPED_UP_LABEL,
+                                                        "2025-04"),), (HIGH,))
     explorer.policy = "legacy-2024"
-    assert tuple(you.x) == (position("legacy-2024"),)
+    assert tuple(you.x) == (bar_middle(explorer.figure, TOPPED_UP_LABEL, "legacy-2024"),)
+    explorer._toggle.value = False
+    assert tuple(you.x) == (bar_middle(explorer.figure, "not topped up", "legacy-2024"),)
+
+
+def test_the_two_bars_of_a_version_do_not_overlap_and_the_marker_is_inside_one(explorer):
+    low, high = trace(explorer.figure, "not topped up"), trace(explorer.figure, TOPPED_UP_LABEL)
+    for x in low.x:
+        assert x + low.offset + low.width <= x + high.offset  # side by side
+        assert x - 0.5 < x + low.offset and x + high.offset + high.width < x + 0.5
+    you = trace(explorer.figure, "your quota")
+    x = low.x[list(low.customdata).index(explorer.policy)]
+    assert x + low.offset < you.x[0] < x + low.offset + low.width
+
+
+def test_2026_grant_from_9_credits_puts_the_marker_on_the_high_bar():
+    grant = policy.free_daily_grant_from("2026-08")
+    e = FreeQuotaExplorer(AccountModel(policy="2026-08", purchased_usd=grant, balance_usd=grant))
+    assert not e.topped_up and e.daily_quota == HIGH  # 9 credits: not "topped up 10+", yet high
+    you = trace(e.figure, "your quota")
+    assert tuple(you.x) == (bar_middle(e.figure, TOPPED_UP_LABEL, "2026-08"),)
+
+
+# --- a negative balance: 402 before any quota -----------------------------------------------------
+
+
+def test_negative_balance_says_402_even_on_free_models(explorer):
+    explorer._balance.value = -3.0
+    html = explorer._readout.value
+    assert explorer.model.blocked and explorer.model.usable_today == 0
+    assert quota_span(explorer) == "0"
+    assert "A balance of -$3.00 answers 402 on every model, free ones included" in html
+    assert "Daily free-model quota" not in html  # the headline no longer offers the 50
+    assert f"the quota is {LOW} requests per UTC day" in html  # the tier, once the balance is back
+    assert "every call gets a 402" in explorer._pace_readout.value
+    assert explorer.daily_quota == LOW  # the tier itself does not change
+
+
+def test_negative_balance_drops_the_chart_marker_to_zero_with_402(explorer):
+    explorer._balance.value = -3.0
+    you = trace(explorer.figure, "your quota")
+    assert tuple(you.y) == (0,) and tuple(you.text) == ("402",)
+    explorer._balance.value = 0.0  # at $0 free models answer again
+    assert not explorer.model.blocked
+    assert tuple(you.y) == (LOW,) and tuple(you.text) == ("",)
+    assert "402" not in explorer._readout.value
+
+
+def test_negative_balance_through_a_shared_account():
+    acct = AccountModel(balance_usd=5.0, purchased_usd=0.0)
+    e = FreeQuotaExplorer(acct)
+    acct.balance_usd = -0.5
+    assert quota_span(e) == "0" and "-$0.50" in e._readout.value
+
+
+# --- the toggle, words and numbers ----------------------------------------------------------------
+
+
+def test_toggle_shows_a_check_mark_only_when_on(explorer):
+    assert explorer._toggle.value is False and explorer._toggle.icon == ""
+    explorer._toggle.value = True
+    assert explorer._toggle.icon == "check"
+    explorer._purchased.value = 0.0
+    assert explorer._toggle.value is False and explorer._toggle.icon == ""
+
+
+def test_one_call_an_hour_is_singular(explorer):
+    explorer._pace.value = 1.0
+    assert "At 1 call an hour from" in explorer._pace_readout.value
+    explorer._pace.value = 2.0
+    assert "At 2 calls an hour from" in explorer._pace_readout.value
+
+
+def test_counts_have_thousands_separators_everywhere(explorer):
+    explorer._toggle.value = True
+    explorer.calls_per_hour = 10.0
+    text = explorer._readout.value + explorer._pace_readout.value
+    assert "1,000" in text and "1000" not in text
+    assert list(trace(explorer.figure, TOPPED_UP_LABEL).text) == [
+        f"{policy.get_policy(pid).free_daily_high or policy.get_policy(pid).free_daily_low:,}"
+        for pid in policy.POLICIES]
+    assert explorer.figure.layout.yaxis.tickformat == ","
 
 
 def test_synced_figure_state_follows_updates_for_views_that_connect_later(explorer):

@@ -206,3 +206,59 @@ def test_slider_snapping_a_typed_balance_does_not_overwrite_it():
     # One arrow-key step down from the snapped value is a real move.
     explorer._slider.value = 10 ** (round(math.log10(42.3) / SLIDER_STEP) * SLIDER_STEP - SLIDER_STEP)
     assert explorer.balance_usd == 41.69
+
+
+# --- what the reader sees: words, money, axes ----------------------------------------------------
+
+
+def readout_line(e: RPSExplorer) -> str:
+    """The readout's first line as text (tags dropped)."""
+    import re
+
+    first = e._readout.value.split("</div>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", first).replace("&rarr;", "->").split())
+
+
+def test_one_paid_request_is_singular(explorer):
+    explorer.balance_usd = 0.5
+    assert readout_line(explorer) == "$0.50 -> 1 paid request per second (minimum 1)"
+    explorer.balance_usd = 2.0
+    assert readout_line(explorer) == "$2.00 -> 2 paid requests per second (exact)"
+
+
+@pytest.mark.parametrize("pid", ["2025-04", "current"])
+def test_a_negative_balance_reads_minus_dollar_everywhere(explorer, pid):
+    explorer.policy = pid
+    explorer._input.value = -5.0
+    html = explorer._readout.value
+    assert "-$5.00" in html and "$-" not in html
+
+
+def test_policy_sentence_puts_the_sign_before_the_dollar():
+    assert policy.explain_paid_rps(-5.0).text.startswith("-$5.00 buys 1 paid request per second")
+
+
+def test_free_models_are_blocked_only_below_zero_under_current(explorer):
+    explorer.policy = "current"
+    explorer.balance_usd = -0.5
+    assert "free models included" in explorer._readout.value
+    explorer.balance_usd = 0.0  # paid models answer 402; free models still work at $0
+    assert "free models included" not in explorer._readout.value
+    assert "402" in explorer._readout.value
+
+
+def test_rps_axis_labels_the_cap_500_not_5(explorer):
+    y = explorer.figure.layout.yaxis
+    labels = dict(zip(y.tickvals, y.ticktext))
+    assert labels[V.paid_rps_cap] == "500"
+    assert labels[V.paid_rps_min] == "1"
+    assert y.tickmode == "array"
+
+
+def test_balance_axis_labels_whole_amounts_and_follows_a_wider_range(explorer):
+    x = explorer.figure.layout.xaxis
+    labels = dict(zip(x.tickvals, x.ticktext))
+    assert labels[0.01] == "$0.01" and labels[1] == "$1" and labels[500] == "$500"
+    explorer._input.value = 50_000.0
+    labels = dict(zip(explorer.figure.layout.xaxis.tickvals, explorer.figure.layout.xaxis.ticktext))
+    assert labels[10_000] == "$10,000"

@@ -126,3 +126,20 @@ def test_widget_negative_purchases_clamp_with_a_notice():
 def test_repr():
     w = TopUpAdvisor(AccountModel(purchased_usd=0.0), preset="light user")
     assert repr(w) == "TopUpAdvisor(policy='2025-04', preset='light user', verdict='not needed')"
+
+
+def test_numbers_in_the_reasons_have_separators_and_agree_in_number():
+    m = advisor(free_calls_per_day=LOW + 1, needed_rps=1000.0)
+    text = " ".join(m.reasons)
+    assert "1,000 RPS is above the 500 RPS cap" in text and "1000 RPS" not in text
+    assert "and 1 call a day would get a per-day 429" in text  # one over the quota: singular
+
+
+def test_one_day_of_paid_usage_is_singular():
+    m = advisor(paid_usd_per_day=V.topup_threshold_usd)
+    assert any(r.endswith("in 1 day anyway.") for r in m.reasons)
+
+
+def test_preset_buttons_are_as_wide_as_their_labels():
+    # The default button width cut "heavy developer (agent-mode tools)" to "heavy developer ...".
+    assert TopUpAdvisor()._preset.style.button_width == "auto"

@@ -6,18 +6,23 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orwidgets.policy import POLICIES
 from orwidgets.widgets import AccountModel
 from orwidgets.widgets._common import (
     KeyField,
     Notice,
+    aligned_ranges,
     call_later,
     fmt_clock,
     fmt_count,
     fmt_duration,
+    fmt_plural,
     fmt_usd,
     guarded,
+    log_ticks,
     policy_caption,
     policy_picker,
     set_number,
@@ -27,13 +32,29 @@ KEY = "sk-or-v1-" + "c0ffee" * 10 + "abcd"
 
 
 @pytest.mark.parametrize(("value", "text"), [(1234.5, "$1,234.50"), (-0.5, "-$0.50"),
-                                             (None, "unknown")])
-def test_fmt_usd(value, text):
+                                             (-5, "-$5.00"), (-1234.5, "-$1,234.50"),
+                                             (-0.001, "$0.00"), (None, "unknown")])
+def test_fmt_usd_puts_the_sign_before_the_dollar(value, text):
     assert fmt_usd(value) == text
 
 
-def test_fmt_count_groups_thousands():
-    assert fmt_count(1000) == "1,000"
+@pytest.mark.parametrize(("value", "text"), [(1000, "1,000"), (1000.0, "1,000"), (2.5, "2.5"),
+                                             (1 / 3, "0.33"), (1_000_000, "1,000,000"),
+                                             (0, "0"), (None, "unknown")])
+def test_fmt_count_groups_thousands_and_trims_zeros(value, text):
+    assert fmt_count(value) == text
+
+
+@pytest.mark.parametrize(("count", "text"), [(1, "1 paid request"), (0, "0 paid requests"),
+                                             (2, "2 paid requests"), (1000, "1,000 paid requests"),
+                                             (1.5, "1.5 paid requests")])
+def test_fmt_plural_agrees_with_the_count(count, text):
+    assert fmt_plural(count, "paid request") == text
+
+
+def test_fmt_plural_takes_an_irregular_plural():
+    assert fmt_plural(1, "day", "days") == "1 day"
+    assert fmt_plural(3, "entry", "entries") == "3 entries"
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (1200, "20 min"),
@@ -56,10 +77,32 @@ def test_policy_picker_offers_every_version():
 
 
 @pytest.mark.parametrize("pid", list(POLICIES))
-def test_policy_caption_names_version_and_dates(pid):
+def test_policy_caption_gives_the_version_and_its_period_once(pid):
     v = POLICIES[pid]
     html = policy_caption(pid)
-    assert v.id in html and v.in_force_text in html and (v.in_force_from or "") in html
+    assert f">{v.id}</b>" in html
+    assert html.count(v.in_force_text) == 1 and html.count("in force") == 1
+    # The ISO dates behind the period were a second copy of it.
+    for date in (v.in_force_from, v.in_force_until):
+        if date and date not in v.in_force_text:
+            assert date not in html
+    # The picker above the caption already shows the title.
+    assert v.title not in html
+
+
+def test_only_the_newest_caption_says_current_names_it():
+    captions = {pid: policy_caption(pid) for pid in POLICIES}
+    marked = [pid for pid, html in captions.items() if "<code>current</code>" in html]
+    assert marked == [list(POLICIES)[-1]]
+
+
+@pytest.mark.parametrize("pid", list(POLICIES))
+def test_policy_picker_label_does_not_repeat_the_period(pid):
+    v = POLICIES[pid]
+    label = dict((value, text) for text, value in policy_picker(pid).options)[pid]
+    assert label.startswith(f"{v.id}: ")
+    for part in (v.in_force_text, v.in_force_from, v.in_force_until):
+        assert not part or part not in label
 
 
 def test_set_number_takes_a_good_value_and_clears_the_notice():
@@ -159,3 +202,41 @@ def test_figure_state_refresh_is_coalesced_on_a_running_loop(monkeypatch):
 
     before, after = asyncio.run(drag())
     assert before == [[0]] and after == [[5]]
+
+
+# --- axes -----------------------------------------------------------------------------------------
+
+
+def test_log_ticks_label_the_cap_in_full():
+    ticks = log_ticks(0.7, 800.0, extra=(500,))
+    # plotly's own labels for these were 1, 10, 100 and "5" for the cap.
+    assert ticks["tickvals"] == [1, 10, 100, 500]
+    assert ticks["ticktext"] == ["1", "10", "100", "500"]
+
+
+def test_log_ticks_in_money_are_whole_amounts():
+    ticks = log_ticks(0.01, 2000.0, money=True, extra=(500,))
+    assert dict(zip(ticks["tickvals"], ticks["ticktext"])) == {
+        0.01: "$0.01", 0.1: "$0.10", 1: "$1", 10: "$10", 100: "$100", 500: "$500"}
+
+
+def _grid(axis: dict) -> tuple[int, int]:
+    """(intervals below zero, intervals in all) of an axis from aligned_ranges."""
+    lo, hi = axis["range"]
+    step = axis["dtick"]
+    below, total = -lo / step, (hi - lo) / step
+    assert below == pytest.approx(round(below)) and total == pytest.approx(round(total))
+    return round(below), round(total)
+
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@given(st.tuples(finite, finite).map(sorted), st.tuples(finite, finite).map(sorted))
+def test_aligned_ranges_share_one_grid_and_cover_the_data(left, right):
+    a, b = aligned_ranges(tuple(left), tuple(right))
+    assert _grid(a) == _grid(b)  # same gridlines, zero on the same one
+    for axis, (lo, hi) in ((a, left), (b, right)):
+        assert axis["range"][0] <= min(lo, 0.0) and axis["range"][1] >= max(hi, 0.0)
+        mantissa = axis["dtick"] / 10 ** math.floor(math.log10(axis["dtick"]))
+        assert round(mantissa, 9) in (1.0, 2.0, 2.5, 5.0)
