@@ -62,6 +62,7 @@ __all__ = [
     "free_daily_grant_from",
     "is_free_model",
     "check_number",
+    "format_usd",
 ]
 
 # --- The numbers (section 2 of the spec) -------------------------------------------------------
@@ -446,6 +447,13 @@ def get_policy(policy: str | PolicyVersion | None = None) -> PolicyVersion:
         ) from None
 
 
+def format_usd(value: float) -> str:
+    """``$1,234.56``, ``-$0.50``: the sign before the dollar, everywhere orwidgets prints money;
+    an amount that rounds to zero cents is ``$0.00``, never ``-$0.00``."""
+    cents = round(check_number(value, "value"), 2)
+    return f"{'-' if cents < 0 else ''}${abs(cents):,.2f}"
+
+
 def check_number(value: object, name: str) -> float:
     """Return ``value`` as a finite float, or raise ``ValueError`` naming the parameter."""
     kind = type(value)
@@ -516,9 +524,7 @@ def explain_paid_rps(balance_usd: float, policy: str | PolicyVersion | None = No
             "(only DDoS protection and upstream providers limit them).",
             blocked,
         )
-    # The sign goes before the dollar ("-$5.00", not "$-5.00"), as everywhere on screen.
-    money = f"{'-' if round(balance, 2) < 0 else ''}${abs(balance):,.2f}"
-    text = f"{money} buys {rps:,} paid request{'s' if rps != 1 else ''} per second ({rule})."
+    text = f"{format_usd(balance)} buys {rps:,} paid request{'s' if rps != 1 else ''} per second ({rule})."
     if blocked:
         text += " But a balance at or below $0 answers 402 on paid models first."
     return RpsAnswer(balance, rps, rule, text, blocked)

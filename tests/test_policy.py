@@ -261,3 +261,10 @@ def test_in_flight_params_name_the_bad_field(field, value):
 
 def test_only_the_newest_version_has_the_in_flight_budget():
     assert [v.id for v in POLICIES.values() if v.in_flight_budget] == ["2026-08"]
+
+
+@pytest.mark.parametrize("value, text", [
+    (-5, "-$5.00"), (1234.5, "$1,234.50"), (-0.004, "$0.00"), (0, "$0.00"), (0.5, "$0.50"),
+])
+def test_format_usd_puts_the_sign_before_the_dollar(value, text):
+    assert policy.format_usd(value) == text

@@ -718,7 +718,11 @@ class CallResult:
     def describe(self) -> str:
         """One line: status, class and message."""
         status = "no answer" if self.status is None else f"HTTP {self.status}"
-        text = f"{status}: {self.call_class.label}"
+        label = self.call_class.label
+        # Labels start with their status ("429 free per-minute"): say it once.
+        if self.status is not None and label.startswith(f"{self.status} "):
+            label = label[len(str(self.status)) + 1:]
+        text = f"{status} {label}" if self.status is not None else f"{status}: {label}"
         if self.message:
             text += f": {self.message.strip()}"
         return text

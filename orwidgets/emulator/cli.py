@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..policy import DEFAULT_POLICY_ID, policy_choices
+from ..policy import DEFAULT_POLICY_ID, format_usd, policy_choices
 
 __all__ = ["main", "build_parser", "DEFAULT_PORT"]
 
@@ -53,8 +53,9 @@ def _banner(emu, base_url: str) -> str:
         if name is None or name not in emu.demo_keys:
             continue
         lines.append(
-            f"    {name:<11} {emu.demo_keys[name]}  balance ${acct['balance_usd']:,.2f}, "
-            f"purchased ${acct['purchased_usd']:,.2f}{', management' if acct['management'] else ''}"
+            f"    {name:<11} {emu.demo_keys[name]}  balance {format_usd(acct['balance_usd'])}, "
+            f"purchased {format_usd(acct['purchased_usd'])}"
+            f"{', management' if acct['management'] else ''}"
         )
     lines.append("Ctrl+C stops it.")
     return "\n".join(lines)

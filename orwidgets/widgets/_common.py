@@ -22,7 +22,7 @@ import ipywidgets as W
 from traitlets import TraitError, Unicode
 
 from .._secret import SecretKey, key_from_env
-from ..policy import POLICIES, PolicyVersion, get_policy
+from ..policy import POLICIES, PolicyVersion, format_usd, get_policy
 
 __all__ = [
     "figure_widget",
@@ -88,9 +88,7 @@ def fmt_usd(value: float | None) -> str:
     ``None``. A value that rounds to zero cents is ``$0.00``, never ``-$0.00``."""
     if value is None:
         return "unknown"
-    cents = round(float(value), 2)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents):,.2f}"
+    return format_usd(value)
 
 
 def fmt_count(value: float | None) -> str:

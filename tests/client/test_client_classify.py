@@ -495,3 +495,15 @@ def test_emulator_affordability_402_is_affordability():
     big = _emulator_call(lambda emu: emu.engine.set_account("acct_five", balance_usd=0.0001),
                          key_name="five", model="anthropic/claude-sonnet-4")
     assert (big.status, big.call_class) == (402, CallClass.AFFORDABILITY)
+
+
+def test_describe_says_the_status_once():
+    from orwidgets.client._classify import CallClass, CallResult
+
+    common = dict(body=None, headers={}, sent_at=0.0, latency_s=0.0)
+    result = CallResult(status=429, call_class=CallClass.FREE_PER_MINUTE,
+                        message="Rate limit exceeded: free-models-per-min. ", **common)
+    assert result.describe() == (
+        "HTTP 429 free per-minute: Rate limit exceeded: free-models-per-min.")
+    timeout = CallResult(status=None, call_class=CallClass.TIMEOUT, message=None, **common)
+    assert timeout.describe() == "no answer: timeout"
