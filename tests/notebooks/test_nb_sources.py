@@ -1,13 +1,16 @@
-"""The committed notebooks are the generator's output, and their prose takes its numbers from policy."""
+"""The committed notebooks are built from their MyST sources, and their prose takes its numbers
+from policy."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
+import shutil
 
 import pytest
 
-from nbhelpers import NOTEBOOK_DIR, NOTEBOOK_NAMES, nbformat
+from nbhelpers import NOTEBOOK_DIR, NOTEBOOK_NAMES, ROOT, nbformat
 from orwidgets import policy
 
 
@@ -15,28 +18,62 @@ def _read(name: str):
     return nbformat.read(NOTEBOOK_DIR / name, as_version=4)
 
 
+def _source_cell(builder, name: str, cell_id: str):
+    (cell,) = [c for c in builder.sources()[name.removesuffix(".ipynb")] if c.id == cell_id]
+    return cell
+
+
 def _rendered(builder, name: str, cell_id: str) -> str:
-    nb = builder.render(builder.NOTEBOOKS[name])
+    nb = builder.render(builder.sources()[name.removesuffix(".ipynb")])
     (cell,) = [c for c in nb.cells if c.id == cell_id]
     return cell.source
 
 
-# --- generated, committed, clean --------------------------------------------------------------
+# --- built from text sources, committed, clean ----------------------------------------------------
 
 
-def test_generator_covers_exactly_the_three_notebooks(builder):
-    assert tuple(builder.NOTEBOOKS) == NOTEBOOK_NAMES
+def test_sources_are_exactly_the_three_english_notebooks(builder):
+    assert builder.languages()[0] == "en"
+    assert tuple(f"{name}.ipynb" for name in builder.sources("en")) == NOTEBOOK_NAMES
+    assert sorted(p.name for p in (ROOT / "notebooks" / "src" / "en").iterdir()) == [
+        n.replace(".ipynb", ".md") for n in NOTEBOOK_NAMES
+    ]
+
+
+def test_english_builds_to_the_notebooks_folder_and_other_languages_to_a_subfolder(builder):
+    assert builder.output_path("en", "01-tutorial") == NOTEBOOK_DIR / "01-tutorial.ipynb"
+    assert builder.output_path("ja", "01-tutorial") == NOTEBOOK_DIR / "ja" / "01-tutorial.ipynb"
+    assert builder.output_path("zh", "03-test-your-app") == (
+        NOTEBOOK_DIR / "zh" / "03-test-your-app.ipynb"
+    )
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
-def test_committed_notebook_equals_the_generator_output(builder, name):
-    expected = builder.build_all()[name]
+def test_committed_notebook_equals_the_built_one(builder, name):
+    expected = builder.build_all()[NOTEBOOK_DIR / name]
     committed = (NOTEBOOK_DIR / name).read_text(encoding="utf-8")
     assert committed == expected, f"{name} is stale: run .venv/bin/python tools/build_notebooks.py"
 
 
-def test_generator_check_mode_passes_on_the_committed_tree(builder):
+def test_build_check_mode_passes_on_the_committed_tree(builder):
     assert builder.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_every_cell_keeps_the_id_its_source_names(builder, name):
+    source_ids = [c.id for c in builder.sources()[name.removesuffix(".ipynb")]]
+    assert [c.id for c in _read(name).cells] == source_ids
+    assert len(set(source_ids)) == len(source_ids)
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_every_source_cell_names_its_id_explicitly(name):
+    # jupytext alone would give every cell a random id; the builder carries these ones over.
+    text = (ROOT / "notebooks" / "src" / "en" / name.replace(".ipynb", ".md")).read_text()
+    markers = re.findall(r'^\+\+\+ (\{.*\})$', text, re.MULTILINE)
+    code_ids = re.findall(r"^```\{code-cell\} ipython3\n:id: ([\w-]+)$", text, re.MULTILINE)
+    ids = [json.loads(m)["id"] for m in markers] + code_ids
+    assert sorted(ids) == sorted(c.id for c in _read(name).cells)
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
@@ -54,9 +91,105 @@ def test_notebook_runs_on_the_python3_kernel(name):
     assert _read(name).metadata.kernelspec.name == "python3"
 
 
+# --- the builder on a scratch tree ------------------------------------------------------------------
+
+_SOURCE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+---
+
++++ {{"id": "intro"}}
+
+# Hello
+
+{intro}
+
+```{{code-cell}} ipython3
+:id: code
+print({{"json": 1}})
+```
+"""
+
+
+@pytest.fixture
+def scratch(builder, tmp_path, monkeypatch):
+    """The builder pointed at an empty tree under tmp_path; returns a writer of sources."""
+    monkeypatch.setattr(builder, "ROOT", tmp_path)
+    monkeypatch.setattr(builder, "NOTEBOOK_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(builder, "SOURCE_DIR", tmp_path / "notebooks" / "src")
+
+    def write(lang: str, name: str, text: str):
+        path = tmp_path / "notebooks" / "src" / lang / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def test_build_writes_each_language_where_it_belongs(builder, scratch, tmp_path, capsys):
+    scratch("en", "01-x", _SOURCE.format(intro="{{ daily_low }} a day."))
+    scratch("ja", "01-x", _SOURCE.format(intro="1日{{ daily_low }}回。"))
+    assert builder.languages() == ["en", "ja"]
+    assert builder.main([]) == 0
+    en = nbformat.read(tmp_path / "notebooks" / "01-x.ipynb", as_version=4)
+    ja = nbformat.read(tmp_path / "notebooks" / "ja" / "01-x.ipynb", as_version=4)
+    assert [c.id for c in en.cells] == [c.id for c in ja.cells] == ["intro", "code"]
+    assert en.cells[0].source == f"# Hello\n\n{policy.FREE_DAILY_LOW:,} a day."
+    assert ja.cells[0].source == f"# Hello\n\n1日{policy.FREE_DAILY_LOW:,}回。"
+    assert en.cells[1].source == 'print({"json": 1})'
+    assert builder.main(["--check"]) == 0
+
+
+def test_check_fails_on_a_stale_notebook_and_on_one_without_a_source(builder, scratch, tmp_path,
+                                                                      capsys):
+    scratch("en", "01-x", _SOURCE.format(intro="text"))
+    builder.main([])
+    built = tmp_path / "notebooks" / "01-x.ipynb"
+    built.write_text(built.read_text().replace("Hello", "Hi"))
+    assert builder.main(["--check"]) == 1
+    assert "out of date (run tools/build_notebooks.py): notebooks/01-x.ipynb" in capsys.readouterr().err
+    builder.main([])
+    shutil.copy(built, tmp_path / "notebooks" / "99-old.ipynb")
+    assert builder.main(["--check"]) == 1
+    assert "no source builds these (delete them or add a source): notebooks/99-old.ipynb" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_cell_without_an_id_is_refused_with_one_clear_line(builder, scratch, capsys):
+    scratch("en", "01-x", _SOURCE.format(intro="text").replace('+++ {"id": "intro"}\n\n', ""))
+    assert builder.main(["--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("build_notebooks: notebooks/src/en/01-x.md: cell 1 ('# Hello") and (
+        "needs an explicit id" in err
+    )
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_duplicate_id_is_refused(builder, scratch):
+    scratch("en", "01-x", _SOURCE.format(intro="text").replace(":id: code", ":id: intro"))
+    with pytest.raises(ValueError, match="duplicate cell id 'intro'"):
+        builder.build_all()
+
+
+def test_an_unknown_placeholder_is_refused(builder, scratch):
+    scratch("en", "01-x", _SOURCE.format(intro="{{ daily_lo }} a day"))
+    with pytest.raises(ValueError, match=r"src/en/01-x.md:intro: unknown placeholder '\{\{ daily_lo \}\}'"):
+        builder.build_all()
+
+
+def test_a_malformed_placeholder_is_refused(builder, scratch):
+    scratch("en", "01-x", _SOURCE.format(intro="{{ daily-low }} a day"))
+    with pytest.raises(ValueError, match="is not a placeholder"):
+        builder.build_all()
+
+
 # --- numbers in prose come from orwidgets.policy ------------------------------------------------
 
-# Every value of a rule that prose could state. A template must name them as {placeholders}.
+# Every value of a rule that prose could state. A source must name them as {{ placeholders }}.
 _POLICY_NUMBERS = sorted(
     {
         f"{n:,}"
@@ -80,10 +213,11 @@ _BARE_NUMBER = re.compile(
 
 
 def _templates(builder):
-    for name, cells in builder.NOTEBOOKS.items():
-        for cell in cells:
-            if cell.kind == "md":
-                yield name, cell
+    for lang in builder.languages():
+        for name, cells in builder.sources(lang).items():
+            for cell in cells:
+                if cell.kind == "md":
+                    yield f"{lang}/{name}", cell
 
 
 _HEADING_NUMBER = re.compile(r"^(#+ )\d+\. ", re.MULTILINE)  # "## 10. What the docs say"
@@ -96,13 +230,13 @@ def test_prose_templates_type_no_policy_number_themselves(builder):
         for text in [_HEADING_NUMBER.sub(r"\1", cell.source)]
         for match in _BARE_NUMBER.finditer(text)
     ]
-    assert typed == [], "use a {placeholder} from prose_values() instead of typing these"
+    assert typed == [], "use a {{ placeholder }} from prose_values() instead of typing these"
 
 
 def test_every_placeholder_a_template_uses_is_provided(builder):
     values = builder.prose_values()
     for _, cell in _templates(builder):
-        names = {m.group(1) for m in re.finditer(r"(?<!\{)\{(\w+)\}(?!\})", cell.source)}
+        names = {m.group(1) for m in re.finditer(r"\{\{\s*(\w+)\s*\}\}", cell.source)}
         assert names <= set(values), f"{cell.id}: unknown {names - set(values)}"
 
 
@@ -197,7 +331,7 @@ def test_tutorial_states_the_balance_versus_purchases_discrepancy(builder):
                         ("livecalls", "LiveCalls(")],
 )
 def test_tutorial_shows_the_widgets_the_browser_tests_look_for(builder, cell_id, widget):
-    (cell,) = [c for c in builder.NOTEBOOKS["01-tutorial.ipynb"] if c.id == cell_id]
+    cell = _source_cell(builder, "01-tutorial.ipynb", cell_id)
     assert cell.kind == "code" and cell.source.splitlines()[-1].startswith(widget)
 
 
