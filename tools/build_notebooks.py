@@ -19,6 +19,8 @@ What a source may contain:
   ``tests/notebooks`` fails when prose types a rule's number itself. Single braces (JSON in a
   code span) need no doubling. Code cells are copied as they are: they compute their numbers at
   run time through the public API.
+- **Dollar signs** in markdown are written ``\\$``: a pair of bare ``$`` renders as LaTeX (see
+  :func:`dollars_as_text`); the build refuses a bare one.
 
 Committed notebooks carry no outputs and no widget state (an executed FigureWidget adds megabytes).
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,8 @@ __all__ = [
     "output_path",
     "prose_values",
     "fill_placeholders",
+    "dollars_as_text",
+    "bare_dollars",
     "render",
     "build_all",
     "main",
@@ -119,7 +124,7 @@ def sources(lang: str = SOURCE_LANGUAGE) -> dict[str, list[Cell]]:
     return {path.stem: read_source(path) for path in sorted(folder.glob("*.md"))}
 
 
-# --- Markdown placeholders -----------------------------------------------------------------------
+# --- Markdown: placeholders and dollar signs ----------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
 
@@ -141,6 +146,126 @@ def fill_placeholders(text: str, values: dict[str, str], where: str = "markdown"
     return filled
 
 
+# Why dollar signs need care, and why they become <span>&#36;</span>.
+#
+# Every place the notebooks are read typesets a pair of `$` in a markdown cell as LaTeX:
+# JupyterLab 4 and Notebook 7 (marked, after the `removeMath` pass of @jupyterlab/rendermime,
+# then MathJax 3 over the rendered DOM), Voila (the same in its page), and GitHub (its markdown math
+# and notebook view). A table row `| $0.50 | 1 |` up to the next `$` becomes one formula, and the
+# table loses rows. What each renderer honours, tried in headless Chromium on this project's
+# versions (JupyterLab 4.6, Notebook 7.6, Voila 0.5) with two amounts in one paragraph:
+#
+#   `\$5 ... \$10`                            removeMath skips escaped dollars, but marked turns
+#                                            them into plain `$`, and MathJax, scanning the page's
+#                                            text, typesets `5 ... ` all the same: broken in all three
+#   `&#36;5 ... &#36;10`                      the same: the browser decodes the entity before MathJax
+#   `<span>$</span>5`                         removeMath still sees the raw `$` pair: broken
+#   `<span>&#36;</span>5 ... <span>&#36;</span>10`
+#                                            renders `$5 ... $10` as text in all three: no `$` in
+#                                            the source for removeMath (or GitHub's parser) to
+#                                            pair, and MathJax never pairs delimiters across an
+#                                            element boundary. GitHub's own docs advise a span
+#                                            around a literal `$` (a backslash does not work there).
+#
+# So sources write the usual escaped `\$` (readable, and flagged by a test when forgotten) and
+# the build turns each into `<span>&#36;</span>`; code spans and fenced code keep their `$`
+# (no renderer typesets code). The README, read on GitHub as it is, spells the span out itself.
+DOLLAR_AS_TEXT = "<span>&#36;</span>"
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _text_segments(markdown: str) -> Iterator[tuple[bool, str]]:
+    """Split ``markdown`` into (is_code, piece) runs: fenced blocks and code spans are code."""
+    fence: str | None = None
+    prose: list[str] = []
+    for line in markdown.splitlines(keepends=True):
+        if fence is None:
+            opened = _FENCE.match(line)
+            if opened:
+                yield from _inline_segments("".join(prose))
+                prose, fence = [], opened.group(1)
+                yield True, line
+            else:
+                prose.append(line)
+            continue
+        yield True, line
+        closing = line.strip()
+        if len(line) - len(line.lstrip(" ")) <= 3 and len(closing) >= len(fence):
+            if set(closing) == {fence[0]}:
+                fence = None
+    yield from _inline_segments("".join(prose))
+
+
+def _inline_segments(text: str) -> Iterator[tuple[bool, str]]:
+    """Code spans (a run of N backticks up to the next run of exactly N) versus the rest."""
+    pos = 0
+    for run in re.finditer(r"(?<!\\)`+", text):
+        if run.start() < pos:
+            continue
+        closing = re.compile(r"(?<!`)" + run.group(0) + r"(?!`)")
+        end = closing.search(text, run.end())
+        if end is None:
+            continue
+        yield False, text[pos : run.start()]
+        yield True, text[run.start() : end.end()]
+        pos = end.end()
+    yield False, text[pos:]
+
+
+def _dollars(piece: str) -> Iterator[tuple[int, bool]]:
+    """(index, escaped) of every `$` in a prose piece, honouring backslash escapes."""
+    i = 0
+    while i < len(piece):
+        if piece[i] == "\\" and i + 1 < len(piece):
+            if piece[i + 1] == "$":
+                yield i + 1, True
+            i += 2
+            continue
+        if piece[i] == "$":
+            yield i, False
+        i += 1
+
+
+def bare_dollars(markdown: str) -> list[str]:
+    """The unescaped `$` outside code in ``markdown``, each shown in its line (empty: none)."""
+    found = []
+    for is_code, piece in _text_segments(markdown):
+        if is_code:
+            continue
+        for index, escaped in _dollars(piece):
+            if not escaped:
+                start = piece.rfind("\n", 0, index) + 1
+                end = piece.find("\n", index)
+                found.append(piece[start : end if end >= 0 else None].strip())
+    return found
+
+
+def dollars_as_text(markdown: str, where: str = "markdown") -> str:
+    """Every escaped ``\\$`` outside code becomes :data:`DOLLAR_AS_TEXT`, so no renderer can pair
+    two of them into LaTeX; an unescaped ``$`` outside code is a ``ValueError``."""
+    bare = bare_dollars(markdown)
+    if bare:
+        raise ValueError(f"{where}: write a dollar sign as \\$ (it would render as math): {bare}")
+    out = []
+    for is_code, piece in _text_segments(markdown):
+        if is_code:
+            out.append(piece)
+            continue
+        last = 0
+        for index, _ in _dollars(piece):
+            out.append(piece[last : index - 1])  # drop the backslash
+            out.append(DOLLAR_AS_TEXT)
+            last = index + 1
+        out.append(piece[last:])
+    return "".join(out)
+
+
+def md_escape(text: str) -> str:
+    """Plain text from ``orwidgets.policy`` (a version's summary) made safe for markdown."""
+    return text.replace("$", "\\$")
+
+
 # --- Values the prose may use -------------------------------------------------------------------
 #
 # Each generated block takes the notebook's language: its headers and labels go through
@@ -154,7 +279,10 @@ def _q(text: str) -> str:
 
 
 def _money(usd: float) -> str:
-    return f"${usd:,.2f}" if usd != int(usd) else f"${int(usd):,}"
+    """``\\$0.50``, ``\\$1,000``: markdown, dollar escaped (see :func:`dollars_as_text`)."""
+    amount = abs(usd)
+    digits = f"{amount:,.2f}" if amount != int(amount) else f"{int(amount):,}"
+    return ("-" if usd < 0 else "") + "\\$" + digits
 
 
 def _rps_examples_table(_: Translator) -> str:
@@ -233,10 +361,10 @@ def _differences(_: Translator) -> str:
     versions = list(P.POLICIES.values())
     first = versions[0]
     in_force = _("in force")
-    blocks = [f"**`{first.id}`**, {in_force} {first.in_force_text}. {first.changes}"]
+    blocks = [f"**`{first.id}`**, {in_force} {first.in_force_text}. {md_escape(first.changes)}"]
     for before, after in zip(versions, versions[1:]):
         head = f"**`{before.id}` -> `{after.id}`**, {in_force} {after.in_force_text}."
-        lines = [f"{head} {after.changes}", ""]
+        lines = [f"{head} {md_escape(after.changes)}", ""]
         for name, label in _FIELD_NAMES.items():
             old, new = getattr(before, name), getattr(after, name)
             if old != new:
@@ -246,7 +374,7 @@ def _differences(_: Translator) -> str:
 
 
 def _livecalls_presets(_: Translator) -> str:
-    return "\n".join(f"- *{_(preset.label)}*" for preset in PRESETS)
+    return "\n".join(f"- *{md_escape(_(preset.label))}*" for preset in PRESETS)
 
 
 def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
@@ -306,7 +434,7 @@ def render(
     for cell in cells:
         here = f"{where}:{cell.id}"
         if cell.kind == "md":
-            source = fill_placeholders(cell.source, values, here)
+            source = dollars_as_text(fill_placeholders(cell.source, values, here), here)
             nb.cells.append(new_markdown_cell(source, id=cell.id, metadata=dict(cell.metadata)))
         elif cell.kind == "code":
             nb.cells.append(new_code_cell(cell.source, id=cell.id, metadata=dict(cell.metadata)))

@@ -13,6 +13,9 @@ import pytest
 from nbhelpers import NOTEBOOK_DIR, NOTEBOOK_NAMES, ROOT, nbformat
 from orwidgets import policy
 
+#: How the built notebooks spell a dollar sign in prose (see tools/build_notebooks.py).
+DOLLAR = "<span>&#36;</span>"
+
 
 def _read(name: str):
     return nbformat.read(NOTEBOOK_DIR / name, as_version=4)
@@ -187,6 +190,67 @@ def test_a_malformed_placeholder_is_refused(builder, scratch):
         builder.build_all()
 
 
+# --- no prose renders as math ----------------------------------------------------------------------
+# A pair of bare `$` in markdown is typeset as LaTeX by JupyterLab, Notebook 7, Voila and GitHub.
+# Sources write `\$`; the build turns it into a dollar no renderer pairs. Any bare `$` fails.
+
+
+def test_builder_spells_the_dollar_sign_as_the_tests_expect(builder):
+    assert builder.DOLLAR_AS_TEXT == DOLLAR
+
+
+def test_no_markdown_cell_of_any_source_has_an_unescaped_dollar(builder):
+    bare = [
+        (where, cell.id, line)
+        for where, cell in _templates(builder)
+        for line in builder.bare_dollars(cell.source)
+    ]
+    assert bare == [], "write \\$ for a dollar sign in a source's markdown"
+
+
+def test_readme_has_no_unescaped_dollar_outside_code(builder):
+    # GitHub reads it as it is: it must spell the dollar sign as the built notebooks do.
+    assert builder.bare_dollars((ROOT / "README.md").read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_built_markdown_keeps_no_dollar_sign_outside_code(builder, name):
+    for cell in _read(name).cells:
+        if cell.cell_type == "markdown":
+            prose = "".join(p for code, p in builder._text_segments(cell.source) if not code)
+            assert "$" not in prose, cell.id
+
+
+def test_generated_blocks_follow_the_dollar_rule(builder):
+    for name, value in builder.prose_values().items():
+        assert builder.bare_dollars(value) == [], name
+
+
+@pytest.mark.parametrize(
+    ("source", "built"),
+    [
+        ("| \\$0.50 | 1 |\n| \\$1.20 | 2 |", f"| {DOLLAR}0.50 | 1 |\n| {DOLLAR}1.20 | 2 |"),
+        ("-\\$5.00 and **\\$10**", f"-{DOLLAR}5.00 and **{DOLLAR}10**"),
+        ("`$KEY` and \\$5, ``a`$b`` too", f"`$KEY` and {DOLLAR}5, ``a`$b`` too"),
+        ("text\n\n```bash\necho $HOME $PATH\n```\n\\$1", f"text\n\n```bash\necho $HOME $PATH\n```\n{DOLLAR}1"),
+        ("no dollar at all", "no dollar at all"),
+    ],
+    ids=["table", "bold-and-negative", "code-spans", "fenced-code", "none"],
+)
+def test_escaped_dollars_become_text_and_code_keeps_its_own(builder, source, built):
+    assert builder.dollars_as_text(source) == built
+
+
+@pytest.mark.parametrize(
+    "source", ["costs $5 and $10", "| $0.50 | 1 |", "a \\\\$5 (escaped backslash, bare dollar)",
+               "`unclosed $5"],
+)
+def test_a_bare_dollar_is_refused(builder, source):
+    assert builder.bare_dollars(source) != []
+    with pytest.raises(ValueError, match=r"write a dollar sign as \\\$"):
+        builder.dollars_as_text(source, "here")
+
+
 # --- numbers in prose come from orwidgets.policy ------------------------------------------------
 
 # Every value of a rule that prose could state. A source must name them as {{ placeholders }}.
@@ -244,21 +308,24 @@ def test_tutorial_tells_the_change_with_policy_numbers(builder):
     text = _rendered(builder, "01-tutorial.ipynb", "free-change")
     assert f"| {policy.FREE_DAILY_LEGACY:,} | **{policy.FREE_DAILY_LOW:,}** |" in text
     assert f"| {policy.FREE_DAILY_LEGACY:,} | **{policy.FREE_DAILY_HIGH:,}** |" in text
-    assert f"topped up ${policy.TOPUP_THRESHOLD_USD:g} or more" in text
+    assert f"topped up {DOLLAR}{policy.TOPUP_THRESHOLD_USD:g} or more" in text
     assert f"| {policy.FREE_PER_MINUTE} | {policy.FREE_PER_MINUTE} |" in text
 
 
 def test_tutorial_title_states_the_change(builder):
     text = _rendered(builder, "01-tutorial.ipynb", "title")
     assert f"**{policy.FREE_DAILY_LEGACY:,} a day for\neveryone**" in text
-    assert f"**{policy.FREE_DAILY_HIGH:,} a day once you have bought ${policy.TOPUP_THRESHOLD_USD:g}" in text
+    assert (
+        f"**{policy.FREE_DAILY_HIGH:,} a day once you have bought {DOLLAR}"
+        f"{policy.TOPUP_THRESHOLD_USD:g}"
+    ) in text
 
 
 def test_tutorial_rps_table_is_computed_by_paid_rps(builder):
     text = _rendered(builder, "01-tutorial.ipynb", "rps-explained")
-    for balance, shown in ((0.5, "$0.50"), (1.2, "$1.20"), (1000, "$1,000")):
+    for balance, shown in ((0.5, "0.50"), (1.2, "1.20"), (1000, "1,000")):
         rps = policy.paid_rps(balance, policy.DEFAULT_POLICY_ID)
-        assert f"| {shown} | {rps} |" in text
+        assert f"| {DOLLAR}{shown} | {rps} |" in text
     assert f"never below **{policy.PAID_RPS_MIN}** and never above **{policy.PAID_RPS_CAP}**" in text
 
 
@@ -280,7 +347,7 @@ def test_tutorial_timeline_lists_every_policy_version(builder):
     for version in policy.POLICIES.values():
         assert f"| `{version.id}`" in text
         assert version.in_force_text in text
-        assert version.changes in text
+        assert version.changes.replace("$", DOLLAR) in text
 
 
 def test_prose_follows_a_changed_policy_number(builder, monkeypatch):
