@@ -233,12 +233,19 @@ class Server:
             self._log.close()
 
 
-def _spawn(name: str, argv: list[str], sandbox: Sandbox, port: int, token: str | None) -> Server:
+def _spawn(
+    name: str,
+    argv: list[str],
+    sandbox: Sandbox,
+    port: int,
+    token: str | None,
+    cwd: Path | None = None,
+) -> Server:
     log_path = sandbox.logs / f"{name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - closed in Server.stop
     proc = subprocess.Popen(
         argv,
-        cwd=sandbox.notebooks,
+        cwd=cwd or sandbox.notebooks,
         env=sandbox.env,
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -288,6 +295,17 @@ def start_lab(sandbox: Sandbox) -> Server:
         f"--LabApp.user_settings_dir={sandbox.settings}",
     ]  # fmt: skip
     server = _spawn("jupyterlab", argv, sandbox, port, TOKEN)
+    _wait_http(server, "api/status", SERVER_START_S)
+    check_kernelspec(server)
+    return server
+
+
+def start_lab_command(
+    name: str, argv: list[str], sandbox: Sandbox, port: int, cwd: Path
+) -> Server:
+    """A JupyterLab started by a command line of someone else's making (``make lab``'s), which
+    must listen on ``port`` with the token ``TEST``; returns once it answers."""
+    server = _spawn(name, argv, sandbox, port, TOKEN, cwd=cwd)
     _wait_http(server, "api/status", SERVER_START_S)
     check_kernelspec(server)
     return server
@@ -502,6 +520,11 @@ _CELL_ERRORS_JS = """() => {
 }"""
 
 
+def wait_lab_kernel(page: Any, path: str, timeout_ms: int = PAGE_LOAD_MS) -> None:
+    """Wait until JupyterLab's current document is ``path`` and its kernel is idle."""
+    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=timeout_ms)
+
+
 def open_lab_notebook(page: Any, server: Server, path: str) -> None:
     """Open a notebook in JupyterLab (fresh workspace) and wait for its kernel to be idle."""
     page.goto(server.url(f"lab/tree/{path}", reset=""), timeout=PAGE_LOAD_MS)
@@ -509,7 +532,7 @@ def open_lab_notebook(page: Any, server: Server, path: str) -> None:
         '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=PAGE_LOAD_MS
     )
     # The indicator says "idle" before a kernel exists: wait for the notebook's own kernel.
-    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+    wait_lab_kernel(page, path)
 
 
 #: Uncaught errors allowed in Notebook 7 only, each with the reason.
@@ -538,7 +561,7 @@ NOTEBOOK7_ALLOWED_CONSOLE: list[tuple[str, str | None, str]] = [
 def open_notebook7(page: Any, server: Server, path: str) -> None:
     """Open a notebook in Notebook 7 and wait for its kernel to be idle."""
     page.goto(server.url(f"notebooks/{path}"), timeout=PAGE_LOAD_MS)
-    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+    wait_lab_kernel(page, path)
 
 
 def run_livecalls_preset(page: Any, preset: str) -> tuple[dict[str, int], str]:
