@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -744,3 +745,117 @@ def plot_trace_counts(page: Any, root_selector: str) -> list[int]:
         }""",
         root_selector,
     )
+
+
+# --- Markdown as the reader sees it: text, never LaTeX -----------------------------------------------
+
+#: What MathJax leaves where it typeset something (CHTML and SVG output, MathML).
+MATH_SELECTOR = "mjx-container, .MathJax, math"
+
+_LAB_MARKDOWN_JS = """async (mathSelector) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const out = [];
+  for (const cell of nb.widgets) {
+    if (cell.model.type !== 'markdown') continue;
+    cell.node.scrollIntoView();  // off-screen cells may skip layout, and innerText needs it
+    await frame();
+    const r = cell.node.querySelector('.jp-RenderedMarkdown');
+    out.push({id: cell.model.id, found: !!r,
+              math: r ? r.querySelectorAll(mathSelector).length : 0, text: r ? r.innerText : ''});
+  }
+  return out;
+}"""
+
+_VOILA_MARKDOWN_JS = """(mathSelector) => Array.from(document.querySelectorAll('.jp-MarkdownCell'))
+  .map(cell => {
+    const r = cell.querySelector('.jp-RenderedMarkdown');
+    return {id: cell.id.replace(/^cell-id=/, ''), found: !!r,
+            math: r ? r.querySelectorAll(mathSelector).length : 0, text: r ? r.innerText : ''};
+  })"""
+
+
+@dataclass
+class RenderedMarkdown:
+    """One markdown cell as the page shows it."""
+
+    id: str
+    found: bool
+    math: int  # math elements inside the rendered markdown
+    text: str  # its innerText
+
+
+def lab_rendered_markdown(page: Any) -> list[RenderedMarkdown]:
+    """Every markdown cell of JupyterLab's (or Notebook 7's) current notebook, in order."""
+    return [RenderedMarkdown(**c) for c in page.evaluate(_LAB_MARKDOWN_JS, MATH_SELECTOR)]
+
+
+def voila_rendered_markdown(page: Any) -> list[RenderedMarkdown]:
+    """Every markdown cell of a Voila page, in order."""
+    return [RenderedMarkdown(**c) for c in page.evaluate(_VOILA_MARKDOWN_JS, MATH_SELECTOR)]
+
+
+_BLOCK_TAGS = frozenset(
+    "p li ul ol td th tr table thead tbody h1 h2 h3 h4 h5 h6 pre br hr div blockquote".split()
+)
+
+
+def markdown_text(source: str) -> str:
+    """The text a markdown cell should show: its source rendered by a CommonMark parser (with
+    tables and inline HTML, as the notebooks use them), markup removed, blocks on lines of their
+    own, inline pieces joined as a browser's innerText joins them."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(source)
+    pieces: list[str] = []
+
+    class _Text(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            pieces.append(data)
+
+    parser = _Text(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return "".join(pieces)
+
+
+def words(text: str) -> list[str]:
+    """Runs of letters, digits and underscores (so markup and punctuation do not count)."""
+    return re.findall(r"\w+", text)
+
+
+def markdown_render_problems(nb_path: Path, shown: list[RenderedMarkdown]) -> list[str]:
+    """What is wrong with how a page shows the markdown cells of ``nb_path``: a cell missing or
+    not rendered, any math element, any word of the cell's text missing from what is shown (a
+    formula swallows words, a collapsed table loses rows), and cells out of order."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    expected = [c for c in nb.cells if c.cell_type == "markdown"]
+    by_id = {c.id: c for c in shown}
+    problems = []
+    if [c.id for c in shown] != [c.id for c in expected]:
+        problems.append(
+            f"markdown cells shown {[c.id for c in shown]}, expected {[c.id for c in expected]}"
+        )
+    for cell in expected:
+        seen = by_id.get(cell.id)
+        if seen is None or not seen.found:
+            problems.append(f"{cell.id}: not rendered")
+            continue
+        if seen.math:
+            problems.append(f"{cell.id}: {seen.math} math element(s) in the rendered markdown")
+        missing = Counter(words(markdown_text(cell.source))) - Counter(words(seen.text))
+        if missing:
+            problems.append(f"{cell.id}: words not shown {sorted(missing.elements())[:20]}")
+    return problems

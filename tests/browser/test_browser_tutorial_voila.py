@@ -56,5 +56,16 @@ def test_voila_typed_balance_sets_rps_readout(voila: Any) -> None:
     ob.wait_rps_value(page, "43")  # $42.30 rounds up to 43 RPS
 
 
+def test_voila_markdown_shows_every_word_as_text_and_no_math(
+    voila: Any, jupyter_sandbox: ob.Sandbox
+) -> None:
+    page, _ = voila
+    shown = ob.voila_rendered_markdown(page)
+    nb_path = jupyter_sandbox.notebooks / jupyter_sandbox.tutorial
+    assert ob.markdown_render_problems(nb_path, shown) == []
+    ob.screenshot(page.locator('.jp-MarkdownCell:has-text("Paid models: RPS follows")').first,
+                  "voila-section-4-table")
+
+
 def test_voila_tutorial_has_no_console_errors(voila: Any) -> None:
     voila[1].assert_clean()
