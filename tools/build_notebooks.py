@@ -301,7 +301,7 @@ def _daily_text(version: P.PolicyVersion, _: Translator) -> str:
     return _("{low}; {high} from {threshold} credits purchased").format(
         low=f"{version.free_daily_low:,}",
         high=f"{version.free_daily_high:,}",
-        threshold=f"{version.topup_threshold_usd:g}",
+        threshold=f"{P.free_daily_grant_from(version):g}",
     )
 
 
@@ -338,21 +338,29 @@ _FIELD_NAMES = {
     "free_daily_low": "free-model requests per day (without top-up)",
     "free_daily_high": "free-model requests per day after topping up",
     "topup_threshold_usd": "credits purchased that unlock the higher tier",
+    "free_grant_from_usd": "credits purchased from which the higher tier is granted",
     "paid_rps_linked": "paid RPS follows the balance",
+    "in_flight_budget": "paid requests held against an in-flight spending budget",
+    "credit_402_metadata": "`402` answers carry `limit_source` and `remedy_hint`",
     "key_shape": "`GET /api/v1/key` answer shape",
     "credits_requires_management": "`GET /api/v1/credits` needs a management key",
+    "no_auth_message": "`401` message without a key",
 }
+#: How a field shows ``None``, where "none" would mislead.
+_NONE_SHOWN = {"free_grant_from_usd": "as the threshold"}
 
 
-def _show(value: Any, _: Translator) -> str:
+def _show(value: Any, _: Translator, none: str = "none") -> str:
     if value is None:
-        return _("none")
+        return _(none)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, int):
         return f"{value:,}"
+    if " " in value:  # a message: quoted as it goes over the wire
+        return _q(value)
     return str(value)
 
 
@@ -368,7 +376,10 @@ def _differences(_: Translator) -> str:
         for name, label in _FIELD_NAMES.items():
             old, new = getattr(before, name), getattr(after, name)
             if old != new:
-                lines.append(f"- {_(label)}: {_show(old, _)} -> **{_show(new, _)}**")
+                none = _NONE_SHOWN.get(name, "none")
+                lines.append(
+                    f"- {_(label)}: {_show(old, _, none)} -> **{_show(new, _, none)}**"
+                )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -383,8 +394,11 @@ def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
     Generated blocks (tables, lists) label their headers in ``lang``."""
     _ = Translator(lang)
     default = P.get_policy(P.DEFAULT_POLICY_ID)
-    current = P.get_policy("current")
+    current = P.get_policy(P.CURRENT_ALIAS)
     legacy = P.get_policy("legacy-2024")
+    versions = list(P.POLICIES.values())
+    no_cap = next(v for v in versions if not v.paid_rps_linked)  # paid RPS cap dropped
+    counter = next(v for v in versions if v.key_shape == "2026")  # free requests left, in /key
     m = P.MESSAGES
     return {
         "per_minute": f"{P.FREE_PER_MINUTE:,}",
@@ -398,6 +412,12 @@ def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
         "default_period": default.in_force_text,
         "current_id": current.id,
         "legacy_id": legacy.id,
+        "version_list": ", ".join(f"`{v.id}`" for v in versions),
+        "no_cap_id": no_cap.id,
+        "no_cap_period": no_cap.in_force_text,
+        "counter_id": counter.id,
+        "counter_period": counter.in_force_text,
+        "grant_from": f"{P.free_daily_grant_from(current):g}",
         "credits_url": P.CREDITS_URL,
         "msg_per_minute": _q(m.free_per_minute),
         "msg_per_day_low": _q(m.free_per_day_low),

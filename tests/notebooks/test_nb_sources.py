@@ -285,13 +285,14 @@ def _templates(builder):
 
 
 _HEADING_NUMBER = re.compile(r"^(#+ )\d+\. ", re.MULTILINE)  # "## 10. What the docs say"
+_SECTION_REFERENCE = re.compile(r"\b([Ss]ections? )\d+\b")  # "see section 10"
 
 
 def test_prose_templates_type_no_policy_number_themselves(builder):
     typed = [
         (name, cell.id, match.group(0), text[max(0, match.start() - 30) : match.end() + 30])
         for name, cell in _templates(builder)
-        for text in [_HEADING_NUMBER.sub(r"\1", cell.source)]
+        for text in [_SECTION_REFERENCE.sub(r"\1", _HEADING_NUMBER.sub(r"\1", cell.source))]
         for match in _BARE_NUMBER.finditer(text)
     ]
     assert typed == [], "use a {{ placeholder }} from prose_values() instead of typing these"
@@ -312,9 +313,14 @@ def test_tutorial_tells_the_change_with_policy_numbers(builder):
     assert f"| {policy.FREE_PER_MINUTE} | {policy.FREE_PER_MINUTE} |" in text
 
 
+def _flat(text: str) -> str:
+    """Line breaks and runs of spaces as single spaces (prose is wrapped anywhere)."""
+    return " ".join(text.split())
+
+
 def test_tutorial_title_states_the_change(builder):
-    text = _rendered(builder, "01-tutorial.ipynb", "title")
-    assert f"**{policy.FREE_DAILY_LEGACY:,} a day for\neveryone**" in text
+    text = _flat(_rendered(builder, "01-tutorial.ipynb", "title"))
+    assert f"**{policy.FREE_DAILY_LEGACY:,} a day for everyone**" in text
     assert (
         f"**{policy.FREE_DAILY_HIGH:,} a day once you have bought {DOLLAR}"
         f"{policy.TOPUP_THRESHOLD_USD:g}"
@@ -355,6 +361,127 @@ def test_prose_follows_a_changed_policy_number(builder, monkeypatch):
     monkeypatch.setattr(builder.P, "FREE_DAILY_HIGH", 1234)
     text = _rendered(builder, "01-tutorial.ipynb", "free-change")
     assert "**1,234**" in text and f"**{policy.FREE_DAILY_LOW:,}**" in text
+
+
+# --- the text agrees with itself and with the versions (issue 13) -----------------------------------
+
+
+def _md_cells_in_order(builder, name="01-tutorial.ipynb"):
+    nb = builder.render(builder.sources()[name.removesuffix(".ipynb")])
+    return [c for c in nb.cells if c.cell_type == "markdown"]
+
+
+def test_intro_does_not_date_the_balance_linked_rps_to_the_article(builder):
+    # legacy-2024, before the article's change, already had the per-credit paid RPS.
+    assert policy.get_policy("legacy-2024").paid_rps_linked
+    text = _flat(_rendered(builder, "01-tutorial.ipynb", "title"))
+    assert "came to follow your balance" not in text
+    assert "Paid models kept the speed limit they already had" in text
+
+
+def test_section_7_announces_as_many_kinds_of_429_as_its_table_lists(builder):
+    text = _rendered(builder, "01-tutorial.ipynb", "three-429s")
+    word = re.search(r"^## 7\. (\w+) kinds of `429`", text, flags=re.MULTILINE).group(1)
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]  # minus the header
+    assert {"Three": 3, "Four": 4, "Five": 5}[word] == len(rows)
+    assert not re.search(r"\b(a|the) (fourth|fifth)\b", text)
+
+
+def test_the_article_is_described_where_the_tutorial_first_cites_it(builder):
+    first = next(c for c in _md_cells_in_order(builder) if "article" in c.source)
+    text = _flat(first.source)
+    assert "](../docs/article.md)" in text
+    for fact in ("Chinese-language blog post of spring 2025", "untitled, unsigned Japanese translation"):
+        assert fact in text
+    assert (NOTEBOOK_DIR / ".." / "docs" / "article.md").resolve().is_file()
+
+
+def test_docs_article_says_what_is_known_and_renders_no_math(builder):
+    text = _flat((ROOT / "docs" / "article.md").read_text(encoding="utf-8"))
+    for fact in ("no title, no author, no date and no address", "Chinese-speaking",
+                 "Japanese copy only", "spring 2025"):
+        assert fact in text
+    assert builder.bare_dollars(text) == []
+
+
+def test_management_key_is_explained_where_the_prose_first_names_it(builder):
+    first = next(c for c in _md_cells_in_order(builder) if "management key" in c.source.lower())
+    text = _flat(first.source)
+    assert "manage API keys through the API" in text and "It cannot call models" in text
+
+
+_BASE_URL_ALIASES = ("OPENROUTER_BASE_URL", "OPENAI_BASE_URL")
+
+
+def test_one_environment_variable_name_for_the_base_url(builder):
+    documents = {f"{n}.md": cells for n, cells in builder.sources().items()}
+    for name, cells in documents.items():
+        for cell in cells:
+            if cell.kind == "code":
+                used = set(re.findall(r"(?:environ\.get|getenv|setenv)\(\s*\"(\w+)\"", cell.source))
+                assert used <= {"OPENROUTER_API_KEY", "OPENROUTER_API_BASE"}, (name, cell.id)
+                assert not any(alias in cell.source for alias in _BASE_URL_ALIASES), (name, cell.id)
+        prose = [c.source for c in cells if c.kind == "md"]
+        for alias in _BASE_URL_ALIASES:
+            naming = [p for p in prose if alias in p]
+            assert len(naming) <= 1 and all("OPENROUTER_API_BASE" in p for p in naming), alias
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for alias in _BASE_URL_ALIASES:
+        assert readme.count(alias) <= 1
+    # notebook 03 uses the name in its code and says the other names exist
+    code_03 = "\n".join(c.source for c in builder.sources()["03-test-your-app"] if c.kind == "code")
+    assert '"OPENROUTER_API_BASE"' in code_03
+
+
+def _version_with_free_counter() -> policy.PolicyVersion:
+    return next(v for v in policy.POLICIES.values() if v.key_shape == "2026")
+
+
+def test_faq_dates_the_free_request_counter_to_the_version_that_reports_it(builder):
+    counter = _version_with_free_counter()
+    faq = _flat(_rendered(builder, "01-tutorial.ipynb", "faq"))
+    assert f"since late 2026 (version `{counter.id}` here" in faq
+    assert "added to the API in late 2026" not in faq
+    versions = _flat(_rendered(builder, "01-tutorial.ipynb", "current-docs"))
+    bullets = {m.group(1): m.group(2) for m in re.finditer(r"- \*\*`([\w-]+)`\*\*(.*?)(?= - \*\*`|$)", versions)}
+    assert "`free_model_daily_requests`" in bullets[counter.id]
+    for version_id, bullet in bullets.items():
+        if version_id != counter.id:
+            assert "`free_model_daily_requests`" not in bullet, version_id
+
+
+def test_emulator_reports_the_free_request_counter_under_that_version_only():
+    import asyncio
+
+    import httpx
+
+    from orwidgets.emulator import create_app
+
+    async def key_fields(version_id: str) -> set[str]:
+        app = create_app(policy=version_id, latency_ms=0)
+        key = app.state.emulator.demo_keys["free"]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as c:
+            r = await c.get("/api/v1/key", headers={"Authorization": f"Bearer {key}"})
+        return set(r.json()["data"])
+
+    for version in policy.POLICIES.values():
+        has = "free_model_daily_requests" in asyncio.run(key_fields(version.id))
+        assert has is (version.key_shape == "2026"), version.id
+
+
+def test_section_10_describes_every_version_and_current_as_the_newest(builder):
+    text = _flat(_rendered(builder, "01-tutorial.ipynb", "current-docs"))
+    newest = list(policy.POLICIES)[-1]
+    assert policy.resolve_policy_id("current") == newest
+    assert f"`current` names the newest, today's `{newest}`" in text
+    assert "What the current docs say" not in text
+
+
+def test_todays_rules_has_its_section_between_the_versions_and_the_real_key(builder):
+    ids = [c.id for c in builder.sources()["01-tutorial"]]
+    assert ids.index("current-docs") < ids.index("todays-rules") < ids.index("real-key")
+    text = _flat(_rendered(builder, "01-tutorial.ipynb", "todays-rules"))
+    assert text.startswith("## 11. Today's rules") and "in_flight_budget_exhausted" in text
 
 
 # --- what the tutorial must cover ---------------------------------------------------------------
