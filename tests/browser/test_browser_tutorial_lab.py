@@ -206,7 +206,6 @@ def test_livecalls_preset_shows_20_ok_and_one_per_minute_429(lab: Any) -> None:
 
 # --- Prose: text, never LaTeX -----------------------------------------------------------------
 
-SECTION_4 = '.jp-MarkdownCell:has-text("Paid models: RPS follows your balance")'
 
 
 def test_markdown_shows_every_word_as_text_and_no_math(lab: Any, jupyter_sandbox: ob.Sandbox) -> None:
@@ -214,7 +213,8 @@ def test_markdown_shows_every_word_as_text_and_no_math(lab: Any, jupyter_sandbox
     shown = ob.lab_rendered_markdown(page)
     nb_path = jupyter_sandbox.notebooks / jupyter_sandbox.tutorial
     assert ob.markdown_render_problems(nb_path, shown) == []
-    ob.screenshot(page.locator(SECTION_4).first, "lab-section-4-table")
+    for name, text in ob.MARKDOWN_ONCE_BROKEN.items():
+        ob.screenshot(page.locator(f'.jp-MarkdownCell:has-text("{text}")').first, f"lab-{name}")
 
 
 @pytest.mark.parametrize("name", ["02-embed-gallery.ipynb", "03-test-your-app.ipynb"])
