@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,12 +234,19 @@ class Server:
             self._log.close()
 
 
-def _spawn(name: str, argv: list[str], sandbox: Sandbox, port: int, token: str | None) -> Server:
+def _spawn(
+    name: str,
+    argv: list[str],
+    sandbox: Sandbox,
+    port: int,
+    token: str | None,
+    cwd: Path | None = None,
+) -> Server:
     log_path = sandbox.logs / f"{name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - closed in Server.stop
     proc = subprocess.Popen(
         argv,
-        cwd=sandbox.notebooks,
+        cwd=cwd or sandbox.notebooks,
         env=sandbox.env,
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -288,6 +296,17 @@ def start_lab(sandbox: Sandbox) -> Server:
         f"--LabApp.user_settings_dir={sandbox.settings}",
     ]  # fmt: skip
     server = _spawn("jupyterlab", argv, sandbox, port, TOKEN)
+    _wait_http(server, "api/status", SERVER_START_S)
+    check_kernelspec(server)
+    return server
+
+
+def start_lab_command(
+    name: str, argv: list[str], sandbox: Sandbox, port: int, cwd: Path
+) -> Server:
+    """A JupyterLab started by a command line of someone else's making (``make lab``'s), which
+    must listen on ``port`` with the token ``TEST``; returns once it answers."""
+    server = _spawn(name, argv, sandbox, port, TOKEN, cwd=cwd)
     _wait_http(server, "api/status", SERVER_START_S)
     check_kernelspec(server)
     return server
@@ -502,6 +521,11 @@ _CELL_ERRORS_JS = """() => {
 }"""
 
 
+def wait_lab_kernel(page: Any, path: str, timeout_ms: int = PAGE_LOAD_MS) -> None:
+    """Wait until JupyterLab's current document is ``path`` and its kernel is idle."""
+    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=timeout_ms)
+
+
 def open_lab_notebook(page: Any, server: Server, path: str) -> None:
     """Open a notebook in JupyterLab (fresh workspace) and wait for its kernel to be idle."""
     page.goto(server.url(f"lab/tree/{path}", reset=""), timeout=PAGE_LOAD_MS)
@@ -509,7 +533,7 @@ def open_lab_notebook(page: Any, server: Server, path: str) -> None:
         '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=PAGE_LOAD_MS
     )
     # The indicator says "idle" before a kernel exists: wait for the notebook's own kernel.
-    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+    wait_lab_kernel(page, path)
 
 
 #: Uncaught errors allowed in Notebook 7 only, each with the reason.
@@ -538,7 +562,7 @@ NOTEBOOK7_ALLOWED_CONSOLE: list[tuple[str, str | None, str]] = [
 def open_notebook7(page: Any, server: Server, path: str) -> None:
     """Open a notebook in Notebook 7 and wait for its kernel to be idle."""
     page.goto(server.url(f"notebooks/{path}"), timeout=PAGE_LOAD_MS)
-    page.wait_for_function(_KERNEL_READY_JS, arg=path, timeout=PAGE_LOAD_MS)
+    wait_lab_kernel(page, path)
 
 
 def run_livecalls_preset(page: Any, preset: str) -> tuple[dict[str, int], str]:
@@ -796,3 +820,125 @@ def write_notebook(path: Path, cells: Sequence[str]) -> Path:
     }
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
+
+
+# --- Markdown as the reader sees it: text, never LaTeX -----------------------------------------------
+
+#: Tutorial cells that once rendered as math (issue 13), by a text they contain: the tests take
+#: screenshots of them to look at.
+MARKDOWN_ONCE_BROKEN = {
+    "section-2-balance-or-purchases": "Balance or purchases?",
+    "section-4-table": "Paid models: RPS follows your balance",
+    "faq": "I'm still capped at",
+}
+
+#: What MathJax leaves where it typeset something (CHTML and SVG output, MathML).
+MATH_SELECTOR = "mjx-container, .MathJax, math"
+
+_LAB_MARKDOWN_JS = """async (mathSelector) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const out = [];
+  for (const cell of nb.widgets) {
+    if (cell.model.type !== 'markdown') continue;
+    cell.node.scrollIntoView();  // off-screen cells may skip layout, and innerText needs it
+    await frame();
+    const r = cell.node.querySelector('.jp-RenderedMarkdown');
+    out.push({id: cell.model.id, found: !!r,
+              math: r ? r.querySelectorAll(mathSelector).length : 0, text: r ? r.innerText : ''});
+  }
+  return out;
+}"""
+
+_VOILA_MARKDOWN_JS = """(mathSelector) => Array.from(document.querySelectorAll('.jp-MarkdownCell'))
+  .map(cell => {
+    const r = cell.querySelector('.jp-RenderedMarkdown');
+    return {id: cell.id.replace(/^cell-id=/, ''), found: !!r,
+            math: r ? r.querySelectorAll(mathSelector).length : 0, text: r ? r.innerText : ''};
+  })"""
+
+
+@dataclass
+class RenderedMarkdown:
+    """One markdown cell as the page shows it."""
+
+    id: str
+    found: bool
+    math: int  # math elements inside the rendered markdown
+    text: str  # its innerText
+
+
+def lab_rendered_markdown(page: Any) -> list[RenderedMarkdown]:
+    """Every markdown cell of JupyterLab's (or Notebook 7's) current notebook, in order."""
+    return [RenderedMarkdown(**c) for c in page.evaluate(_LAB_MARKDOWN_JS, MATH_SELECTOR)]
+
+
+def voila_rendered_markdown(page: Any) -> list[RenderedMarkdown]:
+    """Every markdown cell of a Voila page, in order."""
+    return [RenderedMarkdown(**c) for c in page.evaluate(_VOILA_MARKDOWN_JS, MATH_SELECTOR)]
+
+
+_BLOCK_TAGS = frozenset(
+    "p li ul ol td th tr table thead tbody h1 h2 h3 h4 h5 h6 pre br hr div blockquote".split()
+)
+
+
+def markdown_text(source: str) -> str:
+    """The text a markdown cell should show: its source rendered by a CommonMark parser (with
+    tables and inline HTML, as the notebooks use them), markup removed, blocks on lines of their
+    own, inline pieces joined as a browser's innerText joins them."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(source)
+    pieces: list[str] = []
+
+    class _Text(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            pieces.append(data)
+
+    parser = _Text(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return "".join(pieces)
+
+
+def words(text: str) -> list[str]:
+    """Runs of letters, digits and underscores (so markup and punctuation do not count)."""
+    return re.findall(r"\w+", text)
+
+
+def markdown_render_problems(nb_path: Path, shown: list[RenderedMarkdown]) -> list[str]:
+    """What is wrong with how a page shows the markdown cells of ``nb_path``: a cell missing or
+    not rendered, any math element, any word of the cell's text missing from what is shown (a
+    formula swallows words, a collapsed table loses rows), and cells out of order."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    expected = [c for c in nb.cells if c.cell_type == "markdown"]
+    by_id = {c.id: c for c in shown}
+    problems = []
+    if [c.id for c in shown] != [c.id for c in expected]:
+        problems.append(
+            f"markdown cells shown {[c.id for c in shown]}, expected {[c.id for c in expected]}"
+        )
+    for cell in expected:
+        seen = by_id.get(cell.id)
+        if seen is None or not seen.found:
+            problems.append(f"{cell.id}: not rendered")
+            continue
+        if seen.math:
+            problems.append(f"{cell.id}: {seen.math} math element(s) in the rendered markdown")
+        missing = Counter(words(markdown_text(cell.source))) - Counter(words(seen.text))
+        if missing:
+            problems.append(f"{cell.id}: words not shown {sorted(missing.elements())[:20]}")
+    return problems

@@ -204,6 +204,32 @@ def test_livecalls_preset_shows_20_ok_and_one_per_minute_429(lab: Any) -> None:
     _screenshot(page, ob.LIVECALLS, "lab-livecalls")
 
 
+# --- Prose: text, never LaTeX -----------------------------------------------------------------
+
+
+
+def test_markdown_shows_every_word_as_text_and_no_math(lab: Any, jupyter_sandbox: ob.Sandbox) -> None:
+    page, _ = lab
+    shown = ob.lab_rendered_markdown(page)
+    nb_path = jupyter_sandbox.notebooks / jupyter_sandbox.tutorial
+    assert ob.markdown_render_problems(nb_path, shown) == []
+    for name, text in ob.MARKDOWN_ONCE_BROKEN.items():
+        ob.screenshot(page.locator(f'.jp-MarkdownCell:has-text("{text}")').first, f"lab-{name}")
+
+
+@pytest.mark.parametrize("name", ["02-embed-gallery.ipynb", "03-test-your-app.ipynb"])
+def test_other_notebooks_markdown_shows_as_text(
+    chromium: Any, lab_server: ob.Server, jupyter_sandbox: ob.Sandbox, name: str
+) -> None:
+    context, page, _ = ob.new_page(chromium)
+    try:
+        ob.open_lab_notebook(page, lab_server, f"notebooks/{name}")  # opened, not run
+        shown = ob.lab_rendered_markdown(page)
+    finally:
+        context.close()
+    assert ob.markdown_render_problems(jupyter_sandbox.notebooks / "notebooks" / name, shown) == []
+
+
 # --- Last: nothing complained -----------------------------------------------------------------
 
 

@@ -30,12 +30,12 @@ def notebook7(chromium: Any, lab_server: ob.Server, jupyter_sandbox: ob.Sandbox)
     ob.open_notebook7(page, lab_server, copy)
     ob.run_all_cells(page)
     page.wait_for_selector(f"{ob.RPS} .js-plotly-plot", timeout=ob.RENDER_MS)
-    yield page, watch
+    yield page, watch, jupyter_sandbox.notebooks / copy
     context.close()
 
 
 def test_notebook7_renders_the_rps_chart_with_its_traces(notebook7: Any) -> None:
-    page, _ = notebook7
+    page, _, _ = notebook7
     page.locator(ob.RPS).first.scroll_into_view_if_needed()
     charts = ob.plot_trace_counts(page, ob.RPS)
     assert charts and all(n > 0 for n in charts), charts
@@ -44,13 +44,18 @@ def test_notebook7_renders_the_rps_chart_with_its_traces(notebook7: Any) -> None
 def test_notebook7_livecalls_preset_shows_20_ok_and_one_per_minute_429(notebook7: Any) -> None:
     from orwidgets.client import CallClass
 
-    page, _ = notebook7
+    page, _, _ = notebook7
     counts, last_error = ob.run_livecalls_preset(page, PRESET)
     assert counts == {CallClass.OK.value: policy.free_per_minute(), CallClass.FREE_PER_MINUTE.value: 1}
     assert policy.MESSAGES.free_per_minute.strip() in last_error
     ob.screenshot(page.locator(ob.LIVECALLS).first, "notebook7-livecalls")
 
 
+def test_notebook7_markdown_shows_every_word_as_text_and_no_math(notebook7: Any) -> None:
+    page, _, nb_path = notebook7
+    assert ob.markdown_render_problems(nb_path, ob.lab_rendered_markdown(page)) == []
+
+
 def test_notebook7_has_no_console_errors(notebook7: Any) -> None:
-    _, watch = notebook7
+    _, watch, _ = notebook7
     watch.assert_clean(ob.NOTEBOOK7_ALLOWED_UNCAUGHT, ob.NOTEBOOK7_ALLOWED_CONSOLE)

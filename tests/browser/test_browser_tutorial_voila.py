@@ -14,6 +14,7 @@ from orwidgets import policy
 pytestmark = pytest.mark.browser
 
 
+
 @pytest.fixture(scope="module")
 def voila(chromium: Any, voila_server: ob.Server, jupyter_sandbox: ob.Sandbox) -> Iterator[Any]:
     if not ob.TUTORIAL.exists():
@@ -54,6 +55,17 @@ def test_voila_typed_balance_sets_rps_readout(voila: Any) -> None:
     ob.type_balance(page, "42.3")
     ob.wait_rps_marker_at(page, 42.3)
     ob.wait_rps_value(page, "43")  # $42.30 rounds up to 43 RPS
+
+
+def test_voila_markdown_shows_every_word_as_text_and_no_math(
+    voila: Any, jupyter_sandbox: ob.Sandbox
+) -> None:
+    page, _ = voila
+    shown = ob.voila_rendered_markdown(page)
+    nb_path = jupyter_sandbox.notebooks / jupyter_sandbox.tutorial
+    assert ob.markdown_render_problems(nb_path, shown) == []
+    for name, text in ob.MARKDOWN_ONCE_BROKEN.items():
+        ob.screenshot(page.locator(f'.jp-MarkdownCell:has-text("{text}")').first, f"voila-{name}")
 
 
 def test_voila_tutorial_has_no_console_errors(voila: Any) -> None:

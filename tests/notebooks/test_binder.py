@@ -143,10 +143,10 @@ def test_voila_renders_progressively_from_the_repository_root():
     # 2 s to load plotly's module is too short for some (tests/browser shows it).
     import json
 
-    # Notebook 7's JupyterLab extension (Binder's image has it; the test extra too) cannot load
-    # in Voila and only throws there.
+    # Notebook 7's JupyterLab extension (Binder's image has it; the test extra too) and jupytext's
+    # (the lab extra opens the MyST sources with it) cannot load in Voila and only throw there.
     config = json.loads((ROOT / "voila.json").read_text())
     assert config == {"VoilaConfiguration": {
         "progressive_rendering": True,
-        "extension_denylist": ["@jupyter-notebook/lab-extension"],
+        "extension_denylist": ["@jupyter-notebook/lab-extension", "jupyterlab-jupytext"],
     }}

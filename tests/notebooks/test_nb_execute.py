@@ -121,7 +121,39 @@ def test_test_your_app_retry_helper_wraps_the_openai_sdk(run_notebook):
     out = run_notebook("03-test-your-app.ipynb").stdout("with-retries-code")
     assert out.startswith(f"{CallClass.FREE_PER_MINUTE.label}: waiting")
     assert "then: " in out
-    assert "402: gave up after 1 call" in out
+    assert (f"{CallClass.NEGATIVE_BALANCE.label}: gave up after 1 call, not retried: "
+            f"{CallClass.NEGATIVE_BALANCE.advice}") in out
+
+
+# --- what the cells print reads well (issue 13) ------------------------------------------------------
+
+#: Printing mistakes that crept in once, each with what it looked like.
+_SLOPPY = [
+    (re.compile(r"\$-\d"), "a minus sign after the dollar sign ($-5.00)"),
+    (re.compile(r"HTTP (\d{3}): \1\b"), "the status twice (HTTP 402: 402 ...)"),
+    (re.compile(r"\b1 (calls|requests|paid requests)\b"), "a plural after 1"),
+]
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_printed_text_has_none_of_the_old_formatting_slips(run_notebook, name):
+    executed = run_notebook(name)
+    for cell in executed.nb.cells:
+        if cell.cell_type != "code":
+            continue
+        out = executed.stdout(cell.id)
+        for pattern, what in _SLOPPY:
+            assert not pattern.search(out), f"{name}:{cell.id} prints {what}: {out!r}"
+
+
+@pytest.mark.parametrize("cell_id", ["emulator-start", "depletion-sim", "policies-compared"])
+def test_tutorial_prints_counts_with_thousands_separators(run_notebook, cell_id):
+    out = run_notebook("01-tutorial.ipynb").stdout(cell_id)
+    # a number of 4 or more digits standing alone (not a port, a date, a version id or an amount)
+    bare = re.findall(r"(?<![\w.:/,$-])\d{4,}(?![\w.:/,-])", out)
+    assert bare == [], f"{cell_id} prints {bare}"
+    if cell_id != "depletion-sim":
+        assert f"{policy.FREE_DAILY_HIGH:,}" in out
 
 
 _SHOW_LAST = """
