@@ -215,7 +215,7 @@ BAD_MARKERS = [
     ("'2025-04'", "positional arguments are not accepted, got ('2025-04',)"),
     ("polcy='2025-04'", "unknown keyword 'polcy'; accepted: policy, latency_ms, faults, accounts, now"),
     ("policy='1999'", "policy: unknown policy version '1999'; choose one of legacy-2024, *"),
-    ("latency_ms='fast'", "latency_ms: expected '30' or '20-50', got 'fast'"),
+    ("latency_ms='fast'", "latency_ms: expected '30' or '20-50' (milliseconds, 0 or more), got 'fast'"),
     ("faults={'kind': 'http_503'}", "faults: expected a list of fault rules, got {'kind': 'http_503'}"),
     ("faults=[{'kind': 'boom'}]", "faults: rules[0].kind: expected one of upstream_429*got 'boom'"),
     ("accounts=[{'balance_usd': 5}]", "accounts[0].name: expected a non-empty string*"),
