@@ -321,6 +321,9 @@ def _classify_429(err: Mapping[str, Any] | None, headers: Mapping[str, str] | No
 def _classify_402(err: Mapping[str, Any] | None) -> CallClass:
     message = str((err or {}).get("message") or "")
     source = _metadata(err).get("limit_source")
+    if message.startswith(_NEGATIVE_PREFIX):
+        # 2026 bodies of this 402 carry limit_source "openrouter_credits" too (C4 capture)
+        return CallClass.NEGATIVE_BALANCE
     if message.startswith((_AFFORD_PREFIX, _PROMPT_LIMIT_PREFIX)) or source in _AFFORD_SOURCES:
         return CallClass.AFFORDABILITY
     # "Insufficient credits..." (negative balance, or never purchased) and unknown 402s.
