@@ -1086,11 +1086,11 @@ class Engine:
         with acct.lock:
             return self._decide_locked(acct, request, t, None, duration_s)
 
-    def decide_for_key(self, key: str, request: Request, now: float | None = None, *,
+    def decide_for_key(self, key: str | ApiKey, request: Request, now: float | None = None, *,
                        duration_s: float | None = 0.0) -> Decision | None:
-        """As :meth:`decide`, by API key, with the key's own limit; ``None`` for an unknown,
-        disabled or expired key (the 401 case)."""
-        k = self._by_key.get(key)
+        """As :meth:`decide`, by API key (its secret, or the :class:`ApiKey`), with the key's own
+        limit; ``None`` for an unknown, disabled or expired key (the 401 case)."""
+        k = key if isinstance(key, ApiKey) else self._by_key.get(key)
         if k is None:
             return None
         t = self._now(now)

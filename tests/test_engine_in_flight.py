@@ -13,15 +13,9 @@ from orwidgets.engine import Engine, Reason, Request
 from orwidgets.policy import IN_FLIGHT_DEFAULTS, MESSAGES, InFlightParams
 
 T0 = datetime(2026, 9, 20, 10, 0, 0, tzinfo=timezone.utc).timestamp()
-IN_FLIGHT_TEXT = ("This request would exceed your available credits given your current in-flight "
-                  "requests. Retry after in-flight requests settle, or add credits.")
-WEIGHT_TEXT = ("This request's maximum cost exceeds your available credits. Add credits, or lower "
-               "max_tokens or prompt size.")
-CREDITS_HINT = ("Add credits at https://openrouter.ai/settings/credits, or lower max_tokens / "
-                "prompt size to fit your remaining balance.")
-IN_FLIGHT_HINT = ("Retry after your in-flight requests settle (see the Retry-After header). Adding "
-                  "credits at https://openrouter.ai/settings/credits raises your in-flight budget, "
-                  "up to a capped ceiling.")
+# The captured texts (tests/test_policy.py pins each one to the reference, word for word).
+IN_FLIGHT_TEXT, WEIGHT_TEXT = MESSAGES.in_flight, MESSAGES.weight_exceeds_budget
+CREDITS_HINT, IN_FLIGHT_HINT = MESSAGES.remedy_credits, MESSAGES.remedy_in_flight
 
 
 def make(balance: float, policy: str = "2026-08", **params):

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from orwidgets.engine import Engine, Reason, Request, window_reset_s
+from orwidgets.policy import MESSAGES
 
 
 def utc(*args: int) -> float:
@@ -15,8 +16,7 @@ def utc(*args: int) -> float:
 
 FRIDAY = utc(2026, 3, 20, 12, 0)  # a Friday
 QUARTER = Request.paid_call(0.25)
-KEY_HINT = ("Raise or remove this API key's usage limit at https://openrouter.ai/settings/keys, "
-            "or use a key without a limit.")
+KEY_HINT = MESSAGES.remedy_key_limit  # pinned to the capture by tests/test_policy.py
 
 
 def keyed(policy="2026-08", balance=10.0, **limit):

@@ -232,6 +232,15 @@ def test_2026_messages_are_the_captured_ones():
     assert MESSAGES.weight_exceeds_budget == (
         "This request's maximum cost exceeds your available credits. Add credits, or lower "
         "max_tokens or prompt size.")
+    assert MESSAGES.remedy_credits == (
+        "Add credits at https://openrouter.ai/settings/credits, or lower max_tokens / prompt size "
+        "to fit your remaining balance.")
+    assert MESSAGES.remedy_in_flight == (
+        "Retry after your in-flight requests settle (see the Retry-After header). Adding credits at "
+        "https://openrouter.ai/settings/credits raises your in-flight budget, up to a capped ceiling.")
+    assert MESSAGES.remedy_key_limit == (
+        "Raise or remove this API key's usage limit at https://openrouter.ai/settings/keys, or use "
+        "a key without a limit.")
     assert get_policy("2026-08").no_auth_message == "No cookie auth credentials found"
     assert get_policy("2025-07").no_auth_message == "No auth credentials found"
     assert policy.capacity_exhausted_message("a/b", 40) == (

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
-from ..policy import PolicyVersion
+from ..policy import InFlightParams, PolicyVersion
 from . import admin, chat, public
 from ._wire import MAX_BODY_BYTES, MSG_NOT_FOUND, MSG_SERVER, error_response
 from .chat import estimate_tokens, reply_text
@@ -45,6 +45,7 @@ def create_app(
     clock: EmulatorClock | Any = None,
     accounts: Any = None,
     seed: int = 0,
+    in_flight: InFlightParams | dict[str, Any] | None = None,
 ) -> Starlette:
     """Build the emulator app.
 
@@ -65,13 +66,18 @@ def create_app(
         ``label``, ``name``, ``account_id``, ``key``) or the path of a JSON file holding one.
     seed:
         Seeds the latency draws.
+    in_flight:
+        The in-flight budget's numbers (:class:`~orwidgets.policy.InFlightParams`, or a dict of
+        some of ``fraction``, ``ceiling_usd``, ``threshold_usd``, ``settle_s``,
+        ``completion_cap_tokens``, ``retry_after_s``; the others keep their defaults). They apply
+        under versions with an in-flight budget; ``reset`` restores them.
 
     Returns
     -------
     starlette.applications.Starlette
         With ``app.state.emulator`` (:class:`~orwidgets.emulator.state.Emulator`).
     """
-    emu = Emulator(policy, latency_ms, admin_token, clock, accounts, seed)
+    emu = Emulator(policy, latency_ms, admin_token, clock, accounts, seed, in_flight)
     app = Starlette(
         routes=[*chat.ROUTES, *public.ROUTES, *admin.ROUTES],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

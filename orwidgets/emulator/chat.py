@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..engine import Request
+from ..engine import Decision, Hold, Request
 from ..policy import MESSAGES, LimitSource, unknown_model_message, upstream_raw_message
 from ._wire import (
     JSON,
@@ -43,7 +43,8 @@ from .faults import (
 )
 from .state import Emulator
 
-__all__ = ["ROUTES", "chat_completions", "estimate_tokens", "reply_text", "parse_chat", "ChatInput"]
+__all__ = ["ROUTES", "ChatAnswer", "chat_completions", "estimate_tokens", "reply_text", "parse_chat",
+           "ChatInput"]
 
 CHARS_PER_TOKEN = 4
 _PLAN_CACHE_SIZE = 4096
@@ -188,6 +189,7 @@ def _plan(model: Model, prompt_chars: int, max_tokens: int | None) -> _Plan:
         completion_tokens=completion_tokens,
         prompt_price=model.prompt_price_usd,
         completion_price=model.completion_price_usd,
+        max_tokens_given=max_tokens is not None,
     )
     choices = [{
         "logprobs": None,
@@ -220,20 +222,70 @@ _PLANS: dict[tuple[str, int, int | None], _Plan] = {}
 # --- the endpoint -------------------------------------------------------------------------------
 
 
+class ChatAnswer:
+    """One answer of the route, as :func:`chat_completions` finalises it.
+
+    ``status`` and ``kind`` say what it is: ``kind`` is the engine's reason (``"ok"``,
+    ``"in_flight_budget_exhausted"``, ...), the injected fault's kind (``"upstream_429"``, ...),
+    or one of ``"invalid_request"``, ``"no_auth"``, ``"unknown_key"``, ``"unknown_model"``,
+    ``"client_closed"``. The answer is ``body`` (the bytes of a plain success, sent without
+    Starlette on the hot path) or ``response`` (any other answer: errors, streams), whose headers
+    it carries. ``hold``: the engine's hold of an admitted paid request; ``failed``: it delivered
+    nothing, so its charge is given back.
+    """
+
+    __slots__ = ("status", "kind", "body", "response", "hold", "failed")
+
+    def __init__(self, status: int, kind: str, body: bytes | None = None,
+                 response: Response | None = None, hold: Hold | None = None,
+                 failed: bool = False) -> None:
+        self.status = status
+        self.kind = kind
+        self.body = body
+        self.response = response
+        self.hold = hold
+        self.failed = failed
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The answer's HTTP headers."""
+        if self.response is None:
+            return {"content-type": JSON, "content-length": str(len(self.body or b""))}
+        return dict(self.response.headers)
+
+    def __repr__(self) -> str:
+        return f"ChatAnswer(status={self.status}, kind={self.kind!r})"
+
+
+def _error(status: int, kind: str, message: str, user_id: str | None = None) -> ChatAnswer:
+    return ChatAnswer(status, kind, response=error_response(status, message, user_id=user_id))
+
+
 async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI endpoint: every answer of the route is finalised and sent here."""
-    response = await _answer(scope["app"].state.emulator, scope, receive)
-    if isinstance(response, bytes):
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(response)).encode()),
-        ]})
-        await send({"type": "http.response.body", "body": response})
-    else:
-        await response(scope, receive, send)
+    """The ASGI endpoint, and the one place where every answer of the route is finalised.
+
+    The answer is sent, then the request ends: an admitted paid request's hold is completed here
+    (released, its actual cost settling), on every path: success, stream, injected failure,
+    client gone, cancellation. A recorder of the route's answers hooks in here: ``answer`` has
+    the status, headers and kind of every one.
+    """
+    emu: Emulator = scope["app"].state.emulator
+    answer = await _answer(emu, scope, receive)
+    try:
+        if answer.body is not None:
+            await send({"type": "http.response.start", "status": answer.status, "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(answer.body)).encode()),
+            ]})
+            await send({"type": "http.response.body", "body": answer.body})
+        else:
+            await answer.response(scope, receive, send)  # type: ignore[misc]
+    finally:
+        if answer.hold is not None:
+            emu.engine.complete(answer.hold, emu.clock.now(), failed=answer.failed)
 
 
-async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> bytes | Response:
+async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> ChatAnswer:
     auth = declared = None
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -242,65 +294,78 @@ async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> bytes | Resp
             declared = value
     body = await read_body(receive, declared)
     if isinstance(body, Response):
-        return body
+        return ChatAnswer(body.status_code, "invalid_request", response=body)
     payload = parse_json(body)
     if isinstance(payload, Response):
-        return payload
+        return ChatAnswer(payload.status_code, "invalid_request", response=payload)
     chat = parse_chat(payload)
     if isinstance(chat, str):
-        return error_response(400, chat)
+        return _error(400, "invalid_request", chat)
     # 1. auth, then the model (spec section 3 order)
-    key = bearer(auth)
-    if key is None:
-        return error_response(401, MESSAGES.no_auth)
     engine = emu.engine
-    acct = engine.account_for_key(key)
-    if acct is None:
-        return error_response(401, MESSAGES.unknown_key)
+    secret = bearer(auth)
+    if secret is None:
+        return _error(401, "no_auth", engine.policy.no_auth_message)
+    now = emu.clock.now()
+    key = engine.authenticate(secret, now)
+    if key is None:
+        return _error(401, "unknown_key", MESSAGES.unknown_key)
+    acct = key.account
     plan_key = (chat.model, chat.prompt_chars, chat.max_tokens)
     plan = _PLANS.get(plan_key)
     if plan is None:
         model = get_model(chat.model)
         if model is None:
-            return error_response(400, unknown_model_message(chat.model), user_id=acct.user_id)
+            return _error(400, "unknown_model", unknown_model_message(chat.model), acct.user_id)
         if len(_PLANS) >= _PLAN_CACHE_SIZE:
             _PLANS.clear()
         plan = _PLANS[plan_key] = _plan(model, chat.prompt_chars, chat.max_tokens)
     model = plan.model
-    # 2-6. the engine
-    now = emu.clock.now()
-    decision = engine.decide_for_key(key, plan.request, now)
-    if decision is None:  # the key vanished in a concurrent reset
-        return error_response(401, MESSAGES.unknown_key)
+    # 2-6. the engine; an admitted paid request runs until chat_completions completes its hold
+    decision = engine.decide_for_key(key, plan.request, now, duration_s=None)
+    if decision is None:  # the key vanished in a concurrent change
+        return _error(401, "unknown_key", MESSAGES.unknown_key)
     if not decision.ok:
-        return Response(
-            dumps(decision.error_body(acct.user_id)),
-            status_code=decision.status,
-            headers=decision.headers(),
-            media_type=JSON,
-        )
+        return ChatAnswer(decision.status, decision.reason.value, response=Response(
+            dumps(decision.error_body(acct.user_id)), status_code=decision.status,
+            headers=decision.headers(), media_type=JSON,
+        ))
+    hold = decision.hold
+    try:
+        return await _admitted(emu, receive, chat, plan, decision, acct.user_id, now)
+    except BaseException:
+        # cancelled while it waited (the server shuts down): the request delivered nothing
+        if hold is not None:
+            engine.complete(hold, emu.clock.now(), failed=True)
+        raise
+
+
+async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Plan,
+                    decision: Decision, user_id: str, now: float) -> ChatAnswer:
+    """The answer to a request the platform admitted: a fault, a wait, then the completion."""
+    model, hold = plan.model, decision.hold
     fault = emu.faults.pick(model.id, chat.stream) if emu.faults else None
     if fault is not None and fault.status != 200:
         # The provider failed after the platform admitted the call: it costs nothing. [inv]
-        emu.refund(acct, decision.cost_usd)
-        return _fault_response(fault, model, acct.user_id)
+        return ChatAnswer(fault.status, fault.kind, response=_fault_response(fault, model, user_id),
+                          hold=hold, failed=True)
     if emu.latency_ms[1] > 0 or fault is not None:
         delay = emu.latency_s()
+        watch = fault is not None and fault.kind in ("slow", "hang")
         if fault is not None and fault.kind == "slow":
             delay += (fault.delay_ms or 0) / 1000
+        gone = False
         if delay > 0:
-            await emu.sleep(delay)
-        if fault is not None and fault.kind == "hang":
-            if await _hang(receive, emu, (fault.delay_ms or 0) / 1000):
-                emu.refund(acct, decision.cost_usd)  # the client gave up: nothing delivered
-                return error_response(408, "Client closed the request")
+            gone = await _wait(receive, emu, delay, watch)
+        if not gone and fault is not None and fault.kind == "hang":
+            gone = await _wait(receive, emu, (fault.delay_ms or 0) / 1000, True)
+        if gone:  # the client gave up: nothing delivered [inv: the answer is never read]
+            return ChatAnswer(408, "client_closed", hold=hold, failed=True,
+                              response=error_response(408, "Client closed the request"))
     created = int(now)
     gen_id = emu.next_generation_id(created)
-    cost = "0" if model.free else repr(decision.cost_usd)  # `0` for :free, as on the wire [obs]
     if chat.stream:
         mid_stream = fault is not None and fault.kind == "mid_stream_429"
-        if mid_stream:
-            emu.refund(acct, decision.cost_usd)
         usage = {
             "prompt_tokens": plan.prompt_tokens,
             "completion_tokens": plan.completion_tokens,
@@ -310,12 +375,14 @@ async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> bytes | Resp
             "prompt_tokens_details": {"cached_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0},
         }
-        return StreamingResponse(
-            _sse(gen_id, created, model, plan.text, plan.finish, usage, mid_stream),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
-    return ('{"id":"' + gen_id + plan.head + str(created) + plan.middle + cost + plan.tail).encode()
+        return ChatAnswer(200, "mid_stream_429" if mid_stream else "ok", hold=hold,
+                          failed=mid_stream, response=StreamingResponse(
+                              _sse(gen_id, created, model, plan.text, plan.finish, usage, mid_stream),
+                              media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+                          ))
+    cost = "0" if model.free else repr(decision.cost_usd)  # `0` for :free, as on the wire [obs]
+    body = '{"id":"' + gen_id + plan.head + str(created) + plan.middle + cost + plan.tail
+    return ChatAnswer(200, "ok", body=body.encode(), hold=hold)
 
 
 # --- injected faults ----------------------------------------------------------------------------
@@ -343,9 +410,16 @@ def _fault_response(fault: FaultRule, model: Model, user_id: str) -> Response:
     return error_response(fault.status, message, metadata=metadata, user_id=user_id, headers=headers)
 
 
-async def _hang(receive: Receive, emu: Emulator, cap_s: float) -> bool:
-    """Hold the request until the client disconnects (``True``) or ``cap_s`` passes (``False``)."""
-    sleeper = asyncio.ensure_future(emu.sleep(cap_s))
+async def _wait(receive: Receive, emu: Emulator, seconds: float, watch: bool) -> bool:
+    """Wait ``seconds``; with ``watch``, stop early when the client disconnects (``True``).
+
+    Plain latency is not watched (it is short, and a watcher task per request costs throughput):
+    a client that leaves during it is noticed when the answer is sent.
+    """
+    if not watch:
+        await emu.sleep(seconds)
+        return False
+    sleeper = asyncio.ensure_future(emu.sleep(seconds))
 
     async def disconnected() -> None:
         while True:

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _banner(emu, base_url: str) -> str:
+    from .state import DEMO_KEYS
+
     version = emu.policy
     lines = [
         f"orwidgets OpenRouter emulator, policy {version.id}: {version.title}",
@@ -54,6 +56,11 @@ def _banner(emu, base_url: str) -> str:
         lines.append(
             f"    {name:<11} {emu.demo_keys[name]}  balance ${acct['balance_usd']:,.2f}, "
             f"purchased ${acct['purchased_usd']:,.2f}{', management' if acct['management'] else ''}"
+        )
+    for demo in DEMO_KEYS:
+        lines.append(
+            f"    {demo.name:<11} {emu.demo_keys[demo.name]}  a key of '{demo.account}': "
+            f"${demo.limit_usd:,.2f} {demo.limit_reset} limit, ${demo.spent_today_usd:,.2f} spent"
         )
     lines.append("Ctrl+C stops it.")
     return "\n".join(lines)

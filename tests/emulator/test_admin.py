@@ -10,6 +10,7 @@ import pytest
 from emulator_support import ADMIN, T0
 
 from orwidgets.emulator import DEMO_ACCOUNTS, create_app
+from orwidgets.emulator.state import DEMO_KEYS
 from orwidgets.emulator.state import DEFAULT_LATENCY_MS
 from orwidgets.policy import DEFAULT_POLICY_ID, policy_ids
 
@@ -59,11 +60,24 @@ def test_accounts_lists_the_demo_accounts_with_their_keys(api):
     by_name = {a["name"]: a for a in data}
     for demo in DEMO_ACCOUNTS:
         acct = by_name[demo.name]
+        spent = sum(k.spent_today_usd for k in DEMO_KEYS if k.account == demo.name)
         assert acct["account_id"] == demo.account_id
-        assert acct["balance_usd"] == demo.balance_usd
+        assert acct["balance_usd"] == demo.balance_usd - spent
         assert acct["purchased_usd"] == demo.purchased_usd
         assert acct["management"] is demo.management
         assert acct["keys"][0]["key"] == api.keys[demo.name]
+        assert acct["keys"][0]["management"] is demo.management
+
+
+def test_the_member_demo_key_belongs_to_team_with_its_daily_limit_spent(api):
+    team = api.account("acct_team")
+    member = team["keys"][1]
+    assert member["key"] == api.keys["member"]
+    assert (member["name"], member["management"], member["limit"], member["limit_reset"]) == (
+        "member", False, 1.0, "daily")
+    assert (member["usage_daily"], member["limit_remaining"]) == (1.0, 0.0)
+    assert member["limit_resets_at"] == "2026-03-21T00:00:00.000Z"  # the day after T0
+    assert team["balance_usd"] == 19.0
 
 
 def test_create_account_answers_201_with_a_working_key(api):

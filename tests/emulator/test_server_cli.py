@@ -14,7 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orwidgets.emulator import DEMO_ACCOUNTS, DEFAULT_FREE_MODEL, PublicHostWarning, create_app, start
+from orwidgets.emulator import (
+    DEFAULT_FREE_MODEL,
+    DEMO_ACCOUNTS,
+    DEMO_KEYS,
+    PublicHostWarning,
+    create_app,
+    start,
+)
 from orwidgets.emulator import server as server_module
 from orwidgets.emulator.cli import main as cli_main
 from orwidgets.emulator.server import BackgroundServer, is_loopback
@@ -36,7 +43,7 @@ def own_handle():
 def test_start_serves_on_loopback_with_the_demo_keys(own_handle):
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", own_handle.base_url)
     assert own_handle.api_base == own_handle.base_url + "/api/v1"
-    assert set(own_handle.keys) == {d.name for d in DEMO_ACCOUNTS}
+    assert set(own_handle.keys) == {d.name for d in DEMO_ACCOUNTS} | {k.name for k in DEMO_KEYS}
     r = httpx.get(own_handle.api_base + "/key", headers={"Authorization": f"Bearer {own_handle.keys['free']}"})
     assert r.status_code == 200
 
@@ -137,7 +144,7 @@ def test_cli_prints_url_token_and_demo_keys_and_serves(tmp_path):
     try:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", info["base_url"])
         assert info["admin_token"] == "cli-token"
-        assert {d.name for d in DEMO_ACCOUNTS} | {"teacher"} <= set(info)
+        assert {d.name for d in DEMO_ACCOUNTS} | {k.name for k in DEMO_KEYS} | {"teacher"} <= set(info)
         chat = httpx.post(info["base_url"] + "/api/v1/chat/completions",
                           json={"model": DEFAULT_FREE_MODEL, "messages": [{"role": "user", "content": "hi"}]},
                           headers={"Authorization": f"Bearer {info['teacher']}"})
