@@ -4,6 +4,7 @@
 
 * :mod:`.chat`: ``POST /api/v1/chat/completions`` (raw ASGI: the hot path);
 * :mod:`.public`: the rest of OpenRouter's public API (``/api/v1/key``, ``/credits``, ``/models``);
+* :mod:`.keys_api`: OpenRouter's management-key API (``/api/v1/keys``, ``/api/v1/keys/{hash}``);
 * :mod:`.admin`: the emulator's own admin API under ``/_emulator/`` (header ``X-Admin-Token``).
 
 Shared pieces (OpenRouter's error JSON, body parsing) live in :mod:`._wire`. Every answer that is
@@ -20,7 +21,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
 from ..policy import InFlightParams, PolicyVersion
-from . import admin, chat, public
+from . import admin, chat, keys_api, public
 from ._wire import MAX_BODY_BYTES, MSG_NOT_FOUND, MSG_SERVER, error_response
 from .chat import estimate_tokens, reply_text
 from .state import DEFAULT_LATENCY_MS, Emulator, EmulatorClock, LatencySpec
@@ -79,7 +80,7 @@ def create_app(
     """
     emu = Emulator(policy, latency_ms, admin_token, clock, accounts, seed, in_flight)
     app = Starlette(
-        routes=[*chat.ROUTES, *public.ROUTES, *admin.ROUTES],
+        routes=[*chat.ROUTES, *public.ROUTES, *keys_api.ROUTES, *admin.ROUTES],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.router.redirect_slashes = False  # a wrong path is a 404 JSON, not a redirect

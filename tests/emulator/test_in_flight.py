@@ -107,7 +107,7 @@ def test_older_versions_keep_their_402_bodies(api, policy):
 
 
 @pytest.mark.parametrize("method, path", [("POST", CHAT), ("GET", "/api/v1/key"),
-                                          ("GET", "/api/v1/credits")])
+                                          ("GET", "/api/v1/credits"), ("GET", "/api/v1/keys")])
 def test_a_keyless_request_under_2026_08_reads_no_cookie_auth_credentials(api, method, path):
     newest(api)
     r = api.client.request(method, path, json={"messages": [{"role": "user", "content": "hi"}]})
