@@ -671,15 +671,19 @@ def key_affordability_message(
     return f"{head} To increase, visit {KEYS_URL} and create a key with a higher monthly limit"
 
 
-def capacity_exhausted_message(model: str, retry_after_s: int) -> str:
-    """``error.message`` of the typed 429 when every provider of a model is at capacity. [doc]"""
-    return f"All providers for {model} are at capacity. Retry after {int(retry_after_s)} seconds."
+def capacity_exhausted_message(model: str, retry_after_s: int | None) -> str:
+    """``error.message`` of the typed 429 when every provider of a model is at capacity. [doc
+    example; without a retry hint the second sentence is left out: inv]"""
+    text = f"All providers for {model} are at capacity."
+    if retry_after_s is None:
+        return text
+    return f"{text} Retry after {int(retry_after_s)} seconds."
 
 
 def free_variant_ended_message(model: str, paid_model: str) -> str:
     """``error.message`` of the typed 404 after a ``:free`` promotion ends. [inv wording: the
-    docs give the code and fields but no example message]"""
-    return f"The free variant of {paid_model} has ended. Use {paid_model} (paid) instead of {model}."
+    docs give the code and fields but no example message; this is the reference's sketch]"""
+    return f"The free variant of {model} has ended. Use {paid_model} (paid)."
 
 
 # --- The in-flight spending budget (2026-08) ------------------------------------------------------

@@ -1,5 +1,5 @@
 """The emulator's own admin API under ``/_emulator/`` (header ``X-Admin-Token``): accounts, clock,
-policy, fault rules and reset. Not OpenRouter's: it drives the emulator from tests and notebooks.
+policy, fault rules, the in-flight budget's numbers and reset. Not OpenRouter's: it drives the emulator from tests and notebooks.
 
 Handlers are module-level Starlette endpoints that read ``request.app.state.emulator``; each is
 wrapped by :func:`_admin`, which answers 401 without the right token.
@@ -152,6 +152,20 @@ async def faults(request: HttpRequest, emu: Emulator) -> Response:
 
 
 @_admin
+async def in_flight(request: HttpRequest, emu: Emulator) -> Response:
+    """The in-flight budget's numbers: GET answers them; PUT changes any of them and answers all."""
+    if request.method == "PUT":
+        body = await read_json(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            emu.set_in_flight(body)
+        except ValueError as exc:
+            return error_response(400, str(exc))
+    return ok(emu.in_flight.to_json())
+
+
+@_admin
 async def reset(request: HttpRequest, emu: Emulator) -> Response:
     emu.reset()
     return ok({"reset": True, "policy": emu.engine.policy.id, "clock": emu.clock.to_json(),
@@ -165,5 +179,6 @@ ROUTES = [
     Route("/_emulator/clock", clock, methods=["GET", "POST"]),
     Route("/_emulator/policy", policy, methods=["GET", "PUT"]),
     Route("/_emulator/faults", faults, methods=["POST"]),
+    Route("/_emulator/in_flight", in_flight, methods=["GET", "PUT"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
 ]

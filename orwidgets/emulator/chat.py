@@ -21,7 +21,15 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..engine import Decision, Hold, Request
-from ..policy import MESSAGES, LimitSource, unknown_model_message, upstream_raw_message
+from ..policy import (
+    AVAILABILITY_DOCS_URL,
+    MESSAGES,
+    LimitSource,
+    capacity_exhausted_message,
+    free_variant_ended_message,
+    unknown_model_message,
+    upstream_raw_message,
+)
 from ._wire import (
     JSON,
     MSG_NOT_OBJECT,
@@ -33,9 +41,10 @@ from ._wire import (
     parse_json,
     read_body,
 )
-from .catalogue import DEFAULT_FREE_MODEL, Model, get_model
+from .catalogue import DEFAULT_FREE_MODEL, Model, get_model, twin
 from .faults import (
     BAD_GATEWAY_RAW,
+    ERROR_TYPE_NOT_FOUND,
     ERROR_TYPE_OVERLOADED,
     ERROR_TYPE_RATE_LIMIT,
     OVERLOADED_RAW,
@@ -389,6 +398,8 @@ async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Pla
 
 
 def _fault_response(fault: FaultRule, model: Model, user_id: str) -> Response:
+    if fault.kind in ("capacity_exhausted", "free_variant_ended"):
+        return _availability_response(fault, model, user_id)
     headers: dict[str, str] = {}
     metadata: dict[str, Any] = {"provider_name": model.provider, "is_byok": False}
     if fault.kind == "upstream_429":
@@ -408,6 +419,46 @@ def _fault_response(fault: FaultRule, model: Model, user_id: str) -> Response:
         headers["Retry-After"] = str(seconds)
         metadata["retry_after_seconds"] = seconds
     return error_response(fault.status, message, metadata=metadata, user_id=user_id, headers=headers)
+
+
+def _provider_slug(model: Model) -> str:
+    """``Google Vertex`` -> ``google-vertex``, as the availability errors name providers. [inv]"""
+    return model.provider.lower().replace(" ", "-")
+
+
+def _availability_response(fault: FaultRule, model: Model, user_id: str) -> Response:
+    """The typed availability errors of 2026-08-19 [doc]: ``error.availability`` with ``code``,
+    ``retryable``, ``requested_models`` and ``docs_url`` always, the other fields only when they
+    have a value (never serialised empty)."""
+    other = twin(model)
+    code = fault.kind
+    if code == "capacity_exhausted":
+        retry = math.ceil(fault.retry_after_s) if fault.retry_after_s is not None else None
+        message = capacity_exhausted_message(model.id, retry)
+        availability: dict[str, Any] = {"code": code, "retryable": True}
+        if retry is not None:
+            availability["retry_after"] = retry
+        availability["requested_models"] = [model.id]
+        availability["affected_providers"] = [_provider_slug(model)]
+        error_type = ERROR_TYPE_RATE_LIMIT
+    else:  # free_variant_ended: only :free models get here, and each has a paid model
+        assert other is not None
+        message = free_variant_ended_message(model.id, other.id)
+        availability = {"code": code, "retryable": False, "requested_models": [model.id]}
+        retry, error_type = None, ERROR_TYPE_NOT_FOUND
+    if other is not None:
+        # [inv] the suggestion: the model's other variant (for free_variant_ended, its paid
+        # model, as the docs say); none when the catalogue has no other variant
+        availability["fallback_models"] = [other.id]
+    availability["docs_url"] = f"{AVAILABILITY_DOCS_URL}#{code}"
+    error: dict[str, Any] = {"code": fault.status, "message": message, "error_type": error_type,
+                             "http_status": fault.status, "availability": availability}
+    if code == "capacity_exhausted":
+        error["metadata"] = {"previous_errors": [
+            {"provider": _provider_slug(model), "code": code, "status": fault.status}]}
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return Response(dumps({"error": error, "user_id": user_id}), status_code=fault.status,
+                    headers=headers, media_type=JSON)
 
 
 async def _wait(receive: Receive, emu: Emulator, seconds: float, watch: bool) -> bool:

@@ -22,7 +22,8 @@ ROUTES = [
     "/api/v1/models", "/api/v1/keys", "/api/v1/keys/" + "0" * 64, "/api/v1/keys/{member}",
     "/_emulator/accounts", "/_emulator/accounts/acct_five",
     "/_emulator/accounts/acct_five/topup", "/_emulator/accounts/nobody/topup", "/_emulator/clock",
-    "/_emulator/policy", "/_emulator/faults", "/_emulator/reset", "/", "/api/v1",
+    "/_emulator/policy", "/_emulator/faults", "/_emulator/in_flight", "/_emulator/reset", "/",
+    "/api/v1",
 ]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 ASCII = st.characters(min_codepoint=32, max_codepoint=126)
@@ -35,6 +36,7 @@ json_values = st.recursive(
 )
 field_values = json_values | st.sampled_from(
     [0, -1, 1, 10**9, 0.5, "current", "2025-04", "*", "upstream_429", "hang", "slow", "mid_stream_429",
+     "capacity_exhausted", "free_variant_ended", "*:free", "2026-08",
      "2026-01-01T23:59:55Z", [], {}, True, "daily", "weekly", "monthly", "2099-01-01T00:00:00Z",
      "00000000-0000-0000-0000-000000000000", 1e308, -1e308]
 )
@@ -58,7 +60,8 @@ admin_like = st.dictionaries(
     st.sampled_from(["balance_usd", "purchased_usd", "management", "usd", "advance_seconds", "now",
                      "policy", "rules", "label", "name", "other", "limit", "limit_reset",
                      "include_byok_in_limit", "expires_at", "disabled", "creator_user_id",
-                     "workspace_id"]),
+                     "workspace_id", "fraction", "ceiling_usd", "threshold_usd", "settle_s",
+                     "completion_cap_tokens", "retry_after_s"]),
     field_values | st.lists(st.dictionaries(
         st.sampled_from(["kind", "model", "every", "probability", "seed", "retry_after_s", "delay_ms"]),
         field_values, max_size=5), max_size=3),
