@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import Enum
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import policy as _policy
 from .policy import (
@@ -292,11 +292,19 @@ class Request:
 
     def estimate_pusd(self, params: InFlightParams) -> int:
         """What this request holds against the in-flight budget: prompt tokens x prompt price +
-        the completion tokens :meth:`InFlightParams.estimate_tokens` counts x completion price."""
+        the completion tokens :meth:`InFlightParams.estimate_tokens` counts x completion price.
+        (Remembered for the last ``params``: the emulator decides the same requests again.)"""
+        cached = self.__dict__.get("_estimate")
+        if cached is not None and cached[0] is params:
+            return cached[1]
         if self.free:
-            return 0
-        tokens = params.estimate_tokens(self.max_tokens if self.max_tokens_given else None)
-        return self.prompt_tokens * to_pico(self.prompt_price) + tokens * to_pico(self.completion_price)
+            value = 0
+        else:
+            tokens = params.estimate_tokens(self.max_tokens if self.max_tokens_given else None)
+            value = (self.prompt_tokens * to_pico(self.prompt_price)
+                     + tokens * to_pico(self.completion_price))
+        self.__dict__["_estimate"] = (params, value)  # a cache, not state: the request stays frozen
+        return value
 
     def affordable_tokens(self, balance_pusd: int) -> int:
         """Output tokens the balance can pay for after the prompt, as the 402 message says."""
@@ -357,9 +365,9 @@ class Hold:
                 f"counted={self.counted}, active={self.active})")
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The engine's answer for one request.
+class Decision(NamedTuple):
+    """The engine's answer for one request (immutable: a named tuple, the cheapest to build on
+    the hot path).
 
     ``hold`` is set for an admitted paid request: pass it to :meth:`Engine.complete` when the
     request ends (the emulator does; callers that give ``duration_s`` need not).
@@ -475,6 +483,7 @@ class Account:
     settling: list[tuple[float, int]] = field(default_factory=list, repr=False)
     settling_pusd: int = 0
     ending: list[tuple[float, Hold]] = field(default_factory=list, repr=False)
+    quota_cache: tuple[int, PolicyVersion, int] | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -673,6 +682,16 @@ def _roll(acct: Account, now: float) -> None:
         acct.second_window, acct.second_count = second, 0
 
 
+def _quota(acct: Account, version: PolicyVersion) -> int:
+    """The account's free daily quota, remembered while purchases and version stay the same."""
+    cached = acct.quota_cache
+    if cached is not None and cached[0] == acct.purchased_pusd and cached[1] is version:
+        return cached[2]
+    quota = _policy._quota(acct.purchased_pusd / PICO, version)
+    acct.quota_cache = (acct.purchased_pusd, version, quota)
+    return quota
+
+
 _KEY_FIELDS = ("name", "limit_usd", "limit_reset", "include_byok_in_limit", "expires_at",
                "disabled", "creator_user_id")
 
@@ -792,6 +811,8 @@ class Engine:
             if self._clock is None:
                 raise ValueError("now: no time given and the engine has no clock")
             now = self._clock()
+        if type(now) is float and now - now == 0.0:  # the common case: a finite float
+            return now
         return check_number(now, "now")
 
     # -- accounts ------------------------------------------------------------------------------
@@ -1029,6 +1050,8 @@ class Engine:
     def _roll_locked(self, acct: Account, now: float) -> None:
         """Roll the counters to ``now``; end the holds whose time is up, release settled costs."""
         _roll(acct, now)
+        if not (acct.ending or acct.settling):
+            return
         ending = acct.ending
         while ending and ending[0][0] < now:
             ends_at, hold = heapq.heappop(ending)
@@ -1045,6 +1068,9 @@ class Engine:
         nothing, so its charge is refunded and nothing settles [inv: a failed request costs
         nothing in the emulator].
         """
+        if not (hold.counted or failed):  # nothing shared changes: no lock needed
+            was, hold.active = hold.active, False
+            return was
         t = self._now(now)
         acct = hold.account
         with acct.lock:
@@ -1104,7 +1130,7 @@ class Engine:
                        duration_s: float | None) -> Decision:
         version = self._policy
         self._roll_locked(acct, now)
-        quota = _policy._quota(acct.purchased_pusd / PICO, version)
+        quota = _quota(acct, version)
         reason, message, rate, source, hint, cost = Reason.OK, None, None, None, None, 0
         hold = retry_after = None
         if key is not None and key.limit_pusd is not None:
@@ -1249,7 +1275,12 @@ class Engine:
         if key is not None:
             key._roll(now)
             key._charge(total)
-        ends_at = None if duration_s is None else now + check_number(duration_s, "duration_s")
+        if duration_s is None:
+            ends_at = None
+        elif duration_s == 0.0:
+            ends_at = now
+        else:
+            ends_at = now + check_number(duration_s, "duration_s")
         hold = Hold(acct, key, count, estimate * count, total, counted, ends_at)
         if counted:
             acct.running_pusd += hold.estimate_pusd
@@ -1287,7 +1318,7 @@ class Engine:
             out[Reason.NEGATIVE_BALANCE] = count
             return out
         if request.free:
-            quota = _policy._quota(acct.purchased_pusd / PICO, version)
+            quota = _quota(acct, version)
             pass_minute = max(0, min(count, version.free_per_minute - acct.minute_count))
             ok = max(0, min(pass_minute, quota - acct.day_count))
             per_minute = count - pass_minute

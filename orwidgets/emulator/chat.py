@@ -52,7 +52,7 @@ from .faults import (
 )
 from .state import Emulator
 
-__all__ = ["ROUTES", "ChatAnswer", "chat_completions", "estimate_tokens", "reply_text", "parse_chat",
+__all__ = ["ROUTES", "PATH", "ChatAnswer", "chat_completions", "estimate_tokens", "reply_text", "parse_chat",
            "ChatInput"]
 
 CHARS_PER_TOKEN = 4
@@ -290,8 +290,8 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
         else:
             await answer.response(scope, receive, send)  # type: ignore[misc]
     finally:
-        if answer.hold is not None:
-            emu.engine.complete(answer.hold, emu.clock.now(), failed=answer.failed)
+        if answer.hold is not None:  # the request ends now (the engine reads the emulator's clock)
+            emu.engine.complete(answer.hold, failed=answer.failed)
 
 
 async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> ChatAnswer:
@@ -339,6 +339,8 @@ async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> ChatAnswer:
             dumps(decision.error_body(acct.user_id)), status_code=decision.status,
             headers=decision.headers(), media_type=JSON,
         ))
+    if not (emu.faults or chat.stream or emu.latency_ms[1] > 0):
+        return _completion(emu, plan, decision, now)  # the hot path: nothing to wait for
     hold = decision.hold
     try:
         return await _admitted(emu, receive, chat, plan, decision, acct.user_id, now)
@@ -371,9 +373,9 @@ async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Pla
         if gone:  # the client gave up: nothing delivered [inv: the answer is never read]
             return ChatAnswer(408, "client_closed", hold=hold, failed=True,
                               response=error_response(408, "Client closed the request"))
-    created = int(now)
-    gen_id = emu.next_generation_id(created)
     if chat.stream:
+        created = int(now)
+        gen_id = emu.next_generation_id(created)
         mid_stream = fault is not None and fault.kind == "mid_stream_429"
         usage = {
             "prompt_tokens": plan.prompt_tokens,
@@ -389,9 +391,16 @@ async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Pla
                               _sse(gen_id, created, model, plan.text, plan.finish, usage, mid_stream),
                               media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
                           ))
-    cost = "0" if model.free else repr(decision.cost_usd)  # `0` for :free, as on the wire [obs]
+    return _completion(emu, plan, decision, now)
+
+
+def _completion(emu: Emulator, plan: _Plan, decision: Decision, now: float) -> ChatAnswer:
+    """The 200 of a plain (not streamed) completion."""
+    created = int(now)
+    gen_id = emu.next_generation_id(created)
+    cost = "0" if plan.request.free else repr(decision.cost_usd)  # `0` for :free [obs]
     body = '{"id":"' + gen_id + plan.head + str(created) + plan.middle + cost + plan.tail
-    return ChatAnswer(200, "ok", body=body.encode(), hold=hold)
+    return ChatAnswer(200, "ok", body=body.encode(), hold=decision.hold)
 
 
 # --- injected faults ----------------------------------------------------------------------------
@@ -523,4 +532,5 @@ def _sse(gen_id: str, created: int, model: Model, text: str, finish: str,
     return events()
 
 
-ROUTES = [Route("/api/v1/chat/completions", AsgiEndpoint(chat_completions), methods=["POST"])]
+PATH = "/api/v1/chat/completions"
+ROUTES = [Route(PATH, AsgiEndpoint(chat_completions), methods=["POST"])]
