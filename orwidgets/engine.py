@@ -1280,7 +1280,7 @@ class Engine:
         elif duration_s == 0.0:
             ends_at = now
         else:
-            ends_at = now + check_number(duration_s, "duration_s")
+            ends_at = now + _duration(duration_s)
         hold = Hold(acct, key, count, estimate * count, total, counted, ends_at)
         if counted:
             acct.running_pusd += hold.estimate_pusd
@@ -1302,6 +1302,7 @@ class Engine:
         """
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"count: expected a whole number >= 0, got {count!r}")
+        _duration(duration_s)  # a batch has no hold to complete: it must end by itself
         t = self._now(now)
         acct = self.account(account_id)
         with acct.lock:
@@ -1372,6 +1373,14 @@ class Engine:
                 )
             )
         return made
+
+
+def _duration(value: object) -> float:
+    """A request's duration in seconds (finite, zero or more); ``ValueError`` naming it."""
+    seconds = check_number(value, "duration_s")
+    if seconds < 0:
+        raise ValueError(f"duration_s: must be zero or more, got {value!r}")
+    return seconds
 
 
 def _money(value: object, name: str) -> float:

@@ -255,3 +255,18 @@ def test_a_batch_holds_like_single_decisions():
     for t in (T0, T0 + 6, T0 + 125.5):
         a, b = one[0].snapshot(one[1], t), many[0].snapshot(many[1], t)
         assert replace(a, user_id="") == replace(b, user_id="")
+
+
+@pytest.mark.parametrize("duration", [-1, float("nan"), "5"])
+def test_a_bad_duration_is_a_clear_error(duration):
+    engine, aid = make(1.0)
+    with pytest.raises(ValueError, match="duration_s"):
+        engine.decide(aid, CALL, T0, duration_s=duration)
+    with pytest.raises(ValueError, match="duration_s"):
+        engine.decide_batch(aid, CALL, 2, T0, duration_s=duration)
+
+
+def test_a_batch_cannot_run_until_completed():
+    engine, aid = make(1.0)
+    with pytest.raises(ValueError, match="duration_s"):
+        engine.decide_batch(aid, CALL, 2, T0, duration_s=None)

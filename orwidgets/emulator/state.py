@@ -254,6 +254,9 @@ class Emulator:
         The :class:`~orwidgets.emulator.faults.FaultSet`.
     latency_ms:
         ``(low, high)`` range of the chat answer latency.
+    in_flight:
+        The in-flight budget's numbers the engine uses now (:meth:`set_in_flight` changes them;
+        ``start_in_flight`` is what :meth:`reset` restores).
     sleep:
         The coroutine function used for latency, slow answers and hangs (``asyncio.sleep``);
         tests replace it to record delays instead of waiting.
