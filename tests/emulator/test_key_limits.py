@@ -137,3 +137,13 @@ def test_key_usage_fields_are_windows_not_all_time(api):
 def test_member_limit_resets_at_in_the_admin_view_is_the_next_midnight(api):
     team = api.account("acct_team")
     assert team["keys"][1]["limit_resets_at"] == iso_ms(api.time.t - api.time.t % 86_400 + 86_400)
+
+
+@pytest.mark.parametrize("policy, limit", [("2026-08", 1000), ("2025-07", 50), ("2025-04", 50)])
+def test_nine_credits_bought_unlock_the_1000_tier_only_under_2026_08(api, policy, limit):
+    use(api, policy)
+    made = api.admin("POST", "/_emulator/accounts", {"balance_usd": 9, "purchased_usd": 9}).json()
+    assert api.account(made["account_id"])["free_daily_limit"] == limit
+    if policy == "2026-08":
+        data = api.client.get("/api/v1/key", headers=api.auth(made["key"])).json()["data"]
+        assert data["free_model_daily_requests"] == {"used": 0, "limit": 1000, "remaining": 1000}

@@ -271,3 +271,10 @@ def test_monthly_usage_rolls_on_the_first(api):
     assert usage(api, made["hash"])[2:] == (0.25, 0.25, 0.75)
     api.admin("POST", "/_emulator/clock", {"now": "2026-04-01T00:00:00Z"})  # a Wednesday
     assert usage(api, made["hash"]) == (0.0, 0.0, 0.0, 0.25, 1.0)
+
+
+def test_the_management_demo_account_can_create_keys_too(api):
+    r = api.client.post(KEYS, headers=api.auth("management"), json={"name": "from-management"})
+    assert r.status_code == 201
+    assert api.chat(r.json()["key"]).status_code == 200
+    assert r.json()["data"]["creator_user_id"] == api.user_id("management")
