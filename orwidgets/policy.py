@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Literal
 
@@ -32,6 +32,9 @@ __all__ = [
     "PAID_RPS_CAP",
     "CREDITS_URL",
     "KEYS_URL",
+    "WORKSPACE_KEYS_URL",
+    "AVAILABILITY_DOCS_URL",
+    "CAPACITY_RETRY_AFTER_S",
     "FREE_GRANT_FROM_USD_2026",
     "InFlightParams",
     "IN_FLIGHT_DEFAULTS",
@@ -57,6 +60,7 @@ __all__ = [
     "unknown_model_message",
     "upstream_raw_message",
     "key_limit_message",
+    "key_affordability_message",
     "capacity_exhausted_message",
     "free_variant_ended_message",
     "free_daily_grant_from",
@@ -90,6 +94,13 @@ CREDITS_URL = "https://openrouter.ai/settings/credits"
 #: Where the key-limit messages send people (2026-01 capture; the 2025-01 one said /keys). [obs]
 KEYS_URL = "https://openrouter.ai/settings/keys"
 _KEYS_URL_2025 = "https://openrouter.ai/keys"
+#: By 2026-08-31 key-bound messages link the key's own page: this, then ``/<key hash>``. [obs]
+WORKSPACE_KEYS_URL = "https://openrouter.ai/workspaces/default/keys"
+#: ``error.availability.docs_url`` of the typed availability errors: this, then ``#<code>``. [doc]
+AVAILABILITY_DOCS_URL = "https://openrouter.ai/docs/errors"
+#: ``availability.retry_after`` of a ``capacity_exhausted`` 429 when nothing else is said: the
+#: docs' example value. [doc example; inv as a default]
+CAPACITY_RETRY_AFTER_S = 40
 
 #: ``limit_reset`` values a key limit may have (``None``: the limit never resets). [doc spec]
 LIMIT_RESETS = ("daily", "weekly", "monthly")
@@ -627,24 +638,25 @@ def key_limit_message(
     used_usd: float | None = None,
     limit_usd: float | None = None,
     resets_at: str | None = None,
+    key_hash: str | None = None,
 ) -> str:
     """The 403 ``error.message`` for a key whose limit is spent, in a version's wording.
 
     ``form`` is :attr:`PolicyVersion.key_limit_form`; ``limit_reset`` the key's period
     (``None``: a lifetime limit, worded ``total``); ``resets_at`` an ISO 8601 time for the
-    ``2026-10`` form (omitted for lifetime limits). [obs, see openrouter-2026.md §2.2]
+    ``2026-10`` form (omitted for lifetime limits); ``key_hash`` the key's hash, which the
+    ``2026-10`` form links (``.../workspaces/default/keys/<hash>``; without it, the settings
+    page). [obs, see openrouter-2026.md §2.2]
     """
     if form == "2025-01":
         return f"Key limit exceeded. Manage it using {_KEYS_URL_2025}"
-    if limit_reset is not None and limit_reset not in LIMIT_RESETS:
-        raise ValueError(f"limit_reset: expected one of {', '.join(LIMIT_RESETS)} or None, "
-                         f"got {limit_reset!r}")
-    period = limit_reset or "total"
-    text = f"Key limit exceeded ({period} limit). Manage it using {KEYS_URL}"
+    period = _period(limit_reset)
     if form == "2026-01":
-        return text
+        return f"Key limit exceeded ({period} limit). Manage it using {KEYS_URL}"
     if form != "2026-10":
         raise ValueError(f"form: unknown key-limit wording {form!r}")
+    url = f"{WORKSPACE_KEYS_URL}/{key_hash}" if key_hash else KEYS_URL
+    text = f"Key limit exceeded ({period} limit). Manage it using {url}"
     used = check_number(used_usd, "used_usd")
     limit = check_number(limit_usd, "limit_usd")
     text += f" ${used:,.2f} of ${limit:,.2f} used"
@@ -652,15 +664,49 @@ def key_limit_message(
     return text + (f"; resets {resets_at}." if resets_at and limit_reset else ".")
 
 
-def capacity_exhausted_message(model: str, retry_after_s: int) -> str:
-    """``error.message`` of the typed 429 when every provider of a model is at capacity. [doc]"""
-    return f"All providers for {model} are at capacity. Retry after {int(retry_after_s)} seconds."
+def _period(limit_reset: str | None) -> str:
+    """How the messages name a key's limit period (``total`` for a lifetime limit)."""
+    if limit_reset is not None and limit_reset not in LIMIT_RESETS:
+        raise ValueError(f"limit_reset: expected one of {', '.join(LIMIT_RESETS)} or None, "
+                         f"got {limit_reset!r}")
+    return limit_reset or "total"
+
+
+def key_affordability_message(
+    form: str,
+    requested_tokens: int,
+    affordable_tokens: int,
+    limit_reset: str | None = None,
+    key_hash: str | None = None,
+) -> str:
+    """The 402 when the key's remaining limit (not the balance) cannot cover a request.
+
+    The affordability text with a key-bound tail: ``... and create a key with a higher monthly
+    limit`` (R12, 2025-07 to 2025-11) in the older wordings, ``.../workspaces/default/keys/<hash>
+    and adjust the key's <period> limit`` (captured 2026-08-31 and 2026-10-04) in the ``2026-10``
+    one. [obs] Which wording goes with which version follows :attr:`PolicyVersion.key_limit_form`
+    [inv]: no capture dates the change of the tail more closely.
+    """
+    head = affordability_message(requested_tokens, affordable_tokens).split(" To increase, ")[0]
+    if form == "2026-10":
+        url = f"{WORKSPACE_KEYS_URL}/{key_hash}" if key_hash else KEYS_URL
+        return f"{head} To increase, visit {url} and adjust the key's {_period(limit_reset)} limit"
+    return f"{head} To increase, visit {KEYS_URL} and create a key with a higher monthly limit"
+
+
+def capacity_exhausted_message(model: str, retry_after_s: int | None) -> str:
+    """``error.message`` of the typed 429 when every provider of a model is at capacity. [doc
+    example; without a retry hint the second sentence is left out: inv]"""
+    text = f"All providers for {model} are at capacity."
+    if retry_after_s is None:
+        return text
+    return f"{text} Retry after {int(retry_after_s)} seconds."
 
 
 def free_variant_ended_message(model: str, paid_model: str) -> str:
     """``error.message`` of the typed 404 after a ``:free`` promotion ends. [inv wording: the
-    docs give the code and fields but no example message]"""
-    return f"The free variant of {paid_model} has ended. Use {paid_model} (paid) instead of {model}."
+    docs give the code and fields but no example message; this is the reference's sketch]"""
+    return f"The free variant of {model} has ended. Use {paid_model} (paid)."
 
 
 # --- The in-flight spending budget (2026-08) ------------------------------------------------------
@@ -703,24 +749,31 @@ class InFlightParams:
     FIELDS = ("fraction", "ceiling_usd", "threshold_usd", "settle_s", "completion_cap_tokens",
               "retry_after_s")
 
+    #: Upper bounds of the emulator's own (so that a typo cannot overflow a pico-dollar sum or
+    #: hold a budget for years): a billion dollars, a day, ten million tokens.
+    MAX_USD = 1e9
+    MAX_SECONDS = 86_400
+    MAX_TOKENS = 10_000_000
+
     def __post_init__(self) -> None:
         fraction = check_number(self.fraction, "fraction")
         if not 0 < fraction <= 1:
             raise ValueError(f"fraction: must be more than 0 and at most 1, got {self.fraction!r}")
         for name in ("ceiling_usd", "threshold_usd"):
-            if check_number(getattr(self, name), name) <= 0:
-                raise ValueError(f"{name}: must be more than 0, got {getattr(self, name)!r}")
-        if check_number(self.settle_s, "settle_s") < 0:
-            raise ValueError(f"settle_s: must be 0 or more, got {self.settle_s!r}")
-        for name in ("completion_cap_tokens", "retry_after_s"):
+            value = check_number(getattr(self, name), name)
+            if not 0 < value <= self.MAX_USD:
+                raise ValueError(f"{name}: must be more than 0 and at most {self.MAX_USD:,.0f}, "
+                                 f"got {getattr(self, name)!r}")
+        if not 0 <= check_number(self.settle_s, "settle_s") <= self.MAX_SECONDS:
+            raise ValueError(f"settle_s: must be between 0 and {self.MAX_SECONDS}, "
+                             f"got {self.settle_s!r}")
+        for name, low, high in (("completion_cap_tokens", 1, self.MAX_TOKENS),
+                                ("retry_after_s", 0, self.MAX_SECONDS)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name}: expected a whole number, got {value!r}")
-        if self.completion_cap_tokens < 1:
-            raise ValueError(
-                f"completion_cap_tokens: must be 1 or more, got {self.completion_cap_tokens!r}")
-        if self.retry_after_s < 0:
-            raise ValueError(f"retry_after_s: must be 0 or more, got {self.retry_after_s!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{name}: must be between {low} and {high}, got {value!r}")
 
     def budget_usd(self, balance_usd: float) -> float | None:
         """The budget a balance gives; ``None`` when the balance is at or above the threshold
@@ -738,6 +791,18 @@ class InFlightParams:
 
     def to_json(self) -> dict[str, float | int]:
         return {name: getattr(self, name) for name in self.FIELDS}
+
+    def updated(self, changes: object) -> InFlightParams:
+        """These parameters with some of them changed (a mapping of field names to values);
+        ``ValueError`` naming the field for an unknown name or a bad value."""
+        if isinstance(changes, InFlightParams):
+            return changes
+        if not isinstance(changes, dict):
+            raise ValueError(f"in_flight: expected an object with any of {', '.join(self.FIELDS)}")
+        unknown = sorted(set(changes) - set(self.FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r}; allowed: {', '.join(self.FIELDS)}")
+        return replace(self, **changes)
 
 
 IN_FLIGHT_DEFAULTS = InFlightParams()

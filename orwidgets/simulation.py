@@ -1,9 +1,10 @@
 """Traffic over simulated time, decided by the same engine as live requests.
 
 :func:`simulate` feeds a traffic pattern (requests per second over time, a free/paid mix, a cost per
-paid call, top-ups) second by second through :meth:`Engine.decide_batch
+paid call, how long each runs, top-ups) second by second through :meth:`Engine.decide_batch
 <orwidgets.engine.Engine.decide_batch>` and returns per-second series: outcomes by reason, the
-balance, and the paid RPS cap the balance allows. The planner widget and the tutorial plot these.
+balance, the paid RPS cap the balance allows, and (under a version with an in-flight budget) the
+budget and what it holds. The planner widget and the tutorial plot these.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .engine import PICO, Engine, Reason, Request, _rps
-from .policy import PolicyVersion, check_number, get_policy
+from .policy import InFlightParams, PolicyVersion, check_number, get_policy
 
 __all__ = ["TopUp", "Traffic", "SimulationResult", "simulate", "DEFAULT_START"]
 
@@ -46,7 +47,13 @@ class Traffic:
     free_fraction:
         Share of requests that go to ``:free`` models (0 to 1).
     cost_per_call_usd:
-        What one paid call costs (its maximum cost, too).
+        What one paid call costs.
+    max_cost_per_call_usd:
+        Its maximum cost, which the affordability check and the in-flight estimate use
+        (``None``: the cost itself).
+    duration_s:
+        How long each paid call runs. While it runs it holds its maximum cost against the
+        in-flight budget (versions that have one); then its cost settles for ``settle_s``.
     topups:
         Credit purchases during the run.
     """
@@ -55,6 +62,8 @@ class Traffic:
     free_fraction: float = 0.0
     cost_per_call_usd: float = 0.001
     topups: tuple[TopUp, ...] = ()
+    max_cost_per_call_usd: float | None = None
+    duration_s: float = 0.0
 
     def __post_init__(self) -> None:
         frac = check_number(self.free_fraction, "free_fraction")
@@ -63,6 +72,13 @@ class Traffic:
         cost = check_number(self.cost_per_call_usd, "cost_per_call_usd")
         if cost < 0:
             raise ValueError(f"cost_per_call_usd: must be zero or more, got {cost!r}")
+        if self.max_cost_per_call_usd is not None:
+            most = check_number(self.max_cost_per_call_usd, "max_cost_per_call_usd")
+            if most < cost:
+                raise ValueError(f"max_cost_per_call_usd: must be at least cost_per_call_usd "
+                                 f"({cost!r}), got {most!r}")
+        if not 0 <= check_number(self.duration_s, "duration_s") <= 86_400:
+            raise ValueError(f"duration_s: must be between 0 and 86400, got {self.duration_s!r}")
         if isinstance(self.rps, (int, float)):
             if check_number(self.rps, "rps") < 0:
                 raise ValueError(f"rps: must be zero or more, got {self.rps!r}")
@@ -101,6 +117,9 @@ class SimulationResult:
     outcomes: dict[Reason, list[int]] = field(default_factory=dict)
     balance_usd: list[float] = field(default_factory=list)
     paid_rps_cap: list[int | None] = field(default_factory=list)
+    #: The in-flight budget at the end of each second (``None``: none applies) and what it held.
+    in_flight_budget_usd: list[float | None] = field(default_factory=list)
+    in_flight_held_usd: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         totals = ", ".join(f"{r.value}={n}" for r, n in self.totals().items() if n)
@@ -133,6 +152,8 @@ class SimulationResult:
             "offered_paid": self.offered_paid,
             "balance_usd": self.balance_usd,
             "paid_rps_cap": self.paid_rps_cap,
+            "in_flight_budget_usd": self.in_flight_budget_usd,
+            "in_flight_held_usd": self.in_flight_held_usd,
         }
         for reason, series in self.outcomes.items():
             data[reason.value] = series
@@ -147,22 +168,26 @@ def simulate(
     purchased_usd: float = 0.0,
     policy: str | PolicyVersion | None = None,
     start: float = DEFAULT_START,
+    in_flight: InFlightParams | None = None,
 ) -> SimulationResult:
     """Run ``traffic`` for ``duration_s`` simulated seconds against a fresh account.
 
     Within a second, free requests are decided before paid ones (they never interact: free calls
-    cost nothing and paid calls never take the balance below zero). Top-ups land at the start of
-    their second. The balance and cap recorded for a second are those at its end.
+    cost nothing and paid calls never take the balance below zero), all at the start of the
+    second. Top-ups land at the start of their second. The balance, cap, budget and holdings
+    recorded for a second are those at its end. ``in_flight``: the budget's numbers (default
+    :data:`~orwidgets.policy.IN_FLIGHT_DEFAULTS`).
     """
     if isinstance(duration_s, bool) or not isinstance(duration_s, int) or duration_s < 0:
         raise ValueError(f"duration_s: expected a whole number of seconds >= 0, got {duration_s!r}")
     version = get_policy(policy)
-    engine = Engine(version)
+    engine = Engine(version, in_flight=in_flight)
     acct, _ = engine.create_account(balance_usd, purchased_usd)
     aid = acct.account_id
     start = check_number(start, "start")
     free_req = Request.free_call()
-    paid_req = Request.paid_call(traffic.cost_per_call_usd)
+    paid_req = Request.paid_call(traffic.cost_per_call_usd, traffic.max_cost_per_call_usd)
+    run_s = float(traffic.duration_s)
     topups: dict[int, float] = {}
     for top in traffic.topups:
         topups[max(0, math.floor(top.at_s))] = topups.get(max(0, math.floor(top.at_s)), 0.0) + top.usd
@@ -173,6 +198,7 @@ def simulate(
     seconds = result.seconds
     offered_free, offered_paid = result.offered_free, result.offered_paid
     balances, caps = result.balance_usd, result.paid_rps_cap
+    budgets, held = result.in_flight_budget_usd, result.in_flight_held_usd
     frac = traffic.free_fraction
     constant = traffic.rps if isinstance(traffic.rps, (int, float)) else None
     cum_total = 0.0
@@ -190,12 +216,17 @@ def simulate(
         seconds.append(i)
         offered_free.append(free)
         offered_paid.append(paid)
-        if free or paid:
-            with acct.lock:  # the engine's own batch decision, without per-call lookups
-                for request, n_req in ((free_req, free), (paid_req, paid)):
-                    if n_req:
-                        for reason, n in engine._batch_locked(acct, request, n_req, now).items():
-                            outcomes[reason][i] += n
-        balances.append(acct.balance_pusd / PICO)
-        caps.append(_rps(acct.balance_pusd, version))
+        with acct.lock:  # the engine's own batch decision, without per-call lookups
+            for request, n_req in ((free_req, free), (paid_req, paid)):
+                if n_req:
+                    for reason, n in engine._batch_locked(acct, request, n_req, now,
+                                                          run_s).items():
+                        outcomes[reason][i] += n
+            if acct.ending or acct.settling:
+                engine._roll_locked(acct, now + 1 - 1e-6)  # holds as at the second's end
+            balances.append(acct.balance_pusd / PICO)
+            caps.append(_rps(acct.balance_pusd, version))
+            budget = engine._budget_pusd(acct) if version.in_flight_budget else None
+            budgets.append(None if budget is None else budget / PICO)
+            held.append(acct.held_pusd / PICO)
     return result

@@ -279,7 +279,8 @@ def test_keys_look_real_and_never_show_in_reprs():
 
 
 def test_1000_concurrent_decisions_from_threads_are_exact():
-    engine, aid = make(balance=0.5, purchased=10, policy="current")
+    # 2025-07: no in-flight budget, so the balance alone limits the paid calls
+    engine, aid = make(balance=0.5, purchased=10, policy="2025-07")
     paid = Request.paid_call(0.001)  # affords exactly 500
     barrier = threading.Barrier(8)
 
@@ -299,7 +300,7 @@ def test_1000_concurrent_decisions_from_threads_are_exact():
 
 
 def test_decisions_are_safe_under_asyncio_tasks_in_threads():
-    engine, aid = make(balance=0.2, policy="current")
+    engine, aid = make(balance=0.2, policy="2025-07")
     paid = Request.paid_call(0.001)
 
     async def burst():

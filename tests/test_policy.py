@@ -232,6 +232,15 @@ def test_2026_messages_are_the_captured_ones():
     assert MESSAGES.weight_exceeds_budget == (
         "This request's maximum cost exceeds your available credits. Add credits, or lower "
         "max_tokens or prompt size.")
+    assert MESSAGES.remedy_credits == (
+        "Add credits at https://openrouter.ai/settings/credits, or lower max_tokens / prompt size "
+        "to fit your remaining balance.")
+    assert MESSAGES.remedy_in_flight == (
+        "Retry after your in-flight requests settle (see the Retry-After header). Adding credits at "
+        "https://openrouter.ai/settings/credits raises your in-flight budget, up to a capped ceiling.")
+    assert MESSAGES.remedy_key_limit == (
+        "Raise or remove this API key's usage limit at https://openrouter.ai/settings/keys, or use "
+        "a key without a limit.")
     assert get_policy("2026-08").no_auth_message == "No cookie auth credentials found"
     assert get_policy("2025-07").no_auth_message == "No auth credentials found"
     assert policy.capacity_exhausted_message("a/b", 40) == (
@@ -268,3 +277,40 @@ def test_only_the_newest_version_has_the_in_flight_budget():
 ])
 def test_format_usd_puts_the_sign_before_the_dollar(value, text):
     assert policy.format_usd(value) == text
+
+
+def test_key_limit_message_newest_form_links_the_key_page_when_it_knows_the_hash():
+    assert policy.key_limit_message(
+        "2026-10", "weekly", used_usd=20.05, limit_usd=20, resets_at="2026-10-12T00:00:00.000Z",
+        key_hash="abc123",
+    ) == ("Key limit exceeded (weekly limit). Manage it using "
+          "https://openrouter.ai/workspaces/default/keys/abc123 $20.05 of $20.00 used; "
+          "resets 2026-10-12T00:00:00.000Z.")
+
+
+@pytest.mark.parametrize("form, reset, tail", [
+    ("2026-10", "daily", "https://openrouter.ai/workspaces/default/keys/h1 and adjust the key's daily limit"),
+    ("2026-10", None, "https://openrouter.ai/workspaces/default/keys/h1 and adjust the key's total limit"),
+    ("2026-01", "weekly",
+     "https://openrouter.ai/settings/keys and create a key with a higher monthly limit"),
+    ("2025-01", None, "https://openrouter.ai/settings/keys and create a key with a higher monthly limit"),
+])
+def test_key_affordability_message_has_the_key_bound_tail_of_its_time(form, reset, tail):
+    assert policy.key_affordability_message(form, 16384, 9862, reset, "h1") == (
+        "This request requires more credits, or fewer max_tokens. You requested up to 16384 "
+        f"tokens, but can only afford 9862. To increase, visit {tail}")
+
+
+def test_availability_messages():
+    assert policy.capacity_exhausted_message("a/b", None) == "All providers for a/b are at capacity."
+    assert policy.free_variant_ended_message("a/b:free", "a/b") == (
+        "The free variant of a/b:free has ended. Use a/b (paid).")
+
+
+def test_in_flight_params_update_names_unknown_fields_and_keeps_the_rest():
+    p = policy.IN_FLIGHT_DEFAULTS.updated({"settle_s": 10})
+    assert (p.settle_s, p.fraction) == (10, policy.IN_FLIGHT_DEFAULTS.fraction)
+    with pytest.raises(ValueError, match="unknown field 'speed'"):
+        policy.IN_FLIGHT_DEFAULTS.updated({"speed": 1})
+    with pytest.raises(ValueError, match="ceiling_usd: must be more than 0 and at most"):
+        policy.InFlightParams(ceiling_usd=1e10)

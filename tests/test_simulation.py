@@ -60,8 +60,8 @@ def test_a_simulated_day_fits_the_series_and_totals():
     assert result.start == DEFAULT_START
 
 
-def test_current_policy_never_rate_limits_paid_calls():
-    result = simulate(Traffic(rps=50, cost_per_call_usd=0.001), 60, balance_usd=2.0, policy="current")
+def test_2025_07_never_rate_limits_paid_calls():
+    result = simulate(Traffic(rps=50, cost_per_call_usd=0.001), 60, balance_usd=2.0, policy="2025-07")
     assert result.count(Reason.PAID_RATE) == 0
     assert result.count(Reason.OK) == 2000
     assert result.paid_rps_cap[0] is None
@@ -92,3 +92,32 @@ def test_to_dict_holds_every_series_under_plain_names():
     assert data["ok"] == result.outcomes[Reason.OK] == [2, 1, 0]
     assert data["balance_usd"] == [1.0, 0.0, 0.0]
     assert set(data) >= {reason.value for reason in Reason}
+
+
+def test_a_fan_out_on_a_small_balance_meets_the_in_flight_budget():
+    # $0.02 under 2026-08: a budget of $0.01. Calls cost $0.0001 but hold their $0.0025 maximum
+    # for the 10 s they run: 4 of a fan-out of 8 fit. Their costs then settle for 120 s, so two
+    # seconds after they end 3 of the next 4 fit (0.0004 + 3 x 0.0025 <= half of $0.0196).
+    traffic = Traffic(rps=[(0, 8), (1, 0), (12, 4), (13, 0)], cost_per_call_usd=0.0001,
+                      max_cost_per_call_usd=0.0025, duration_s=10)
+    result = simulate(traffic, 14, balance_usd=0.02, purchased_usd=10, policy="2026-08")
+    assert (result.outcomes[Reason.OK][0], result.outcomes[Reason.IN_FLIGHT_BUDGET][0]) == (4, 4)
+    assert (result.outcomes[Reason.OK][12], result.outcomes[Reason.IN_FLIGHT_BUDGET][12]) == (3, 1)
+    assert result.in_flight_budget_usd[0] == pytest.approx(0.01)
+    assert result.in_flight_held_usd[0] == pytest.approx(0.01)
+    assert result.in_flight_held_usd[11] == pytest.approx(0.0004)
+    assert result.count(Reason.IN_FLIGHT_BUDGET) == 5
+
+
+def test_older_versions_report_no_in_flight_budget():
+    result = simulate(Traffic(rps=2, cost_per_call_usd=0.01, duration_s=5), 3, balance_usd=1.0)
+    assert result.in_flight_budget_usd == [None] * 3 and result.in_flight_held_usd == [0.0] * 3
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    ({"cost_per_call_usd": 0.01, "max_cost_per_call_usd": 0.001}, "max_cost_per_call_usd"),
+    ({"duration_s": -1}, "duration_s"),
+])
+def test_bad_in_flight_traffic_is_a_clear_error(kwargs, param):
+    with pytest.raises(ValueError, match=param):
+        Traffic(**kwargs)

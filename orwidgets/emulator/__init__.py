@@ -15,7 +15,7 @@ from .app import create_app
 from .catalogue import CATALOGUE, DEFAULT_FREE_MODEL, DEFAULT_PAID_MODEL, MODELS, Model
 from .faults import FAULT_KINDS, FaultRule
 from .server import EmulatorHandle, PublicHostWarning, start, stop
-from .state import DEMO_ACCOUNTS, DemoAccount, Emulator, EmulatorClock
+from .state import DEMO_ACCOUNTS, DEMO_KEYS, DemoAccount, DemoKey, Emulator, EmulatorClock
 
 __all__ = [
     "create_app",
@@ -26,6 +26,8 @@ __all__ = [
     "EmulatorClock",
     "DEMO_ACCOUNTS",
     "DemoAccount",
+    "DEMO_KEYS",
+    "DemoKey",
     "CATALOGUE",
     "MODELS",
     "Model",

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_FREE_MODEL",
     "DEFAULT_PAID_MODEL",
     "get_model",
+    "twin",
     "models_payload",
 ]
 
@@ -182,6 +183,18 @@ CATALOGUE: tuple[Model, ...] = (
 
 #: id -> model
 MODELS: dict[str, Model] = {m.id: m for m in CATALOGUE}
+
+
+#: ``:free`` variants whose paid model has another id than the slug without ``:free``.
+_PAID_OF_FREE = {"google/gemini-2.0-flash-exp:free": "google/gemini-2.0-flash-001"}
+
+
+def twin(model: Model) -> Model | None:
+    """The other variant of a model: the paid model of a ``:free`` one, the ``:free`` variant of a
+    paid one (``None`` when the catalogue has none)."""
+    if model.free:
+        return MODELS.get(_PAID_OF_FREE.get(model.id, model.canonical_slug))
+    return MODELS.get(f"{model.id}:free")
 
 
 def get_model(model_id: object) -> Model | None:

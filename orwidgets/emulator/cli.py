@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..policy import DEFAULT_POLICY_ID, format_usd, policy_choices
+from ..policy import DEFAULT_POLICY_ID, IN_FLIGHT_DEFAULTS, format_usd, policy_choices
 
 __all__ = ["main", "build_parser", "DEFAULT_PORT"]
 
@@ -36,16 +36,49 @@ def build_parser() -> argparse.ArgumentParser:
                         help="JSON file with extra accounts: a list of {name, balance_usd, "
                              "purchased_usd, management, label, key}")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latency draws (default 0)")
+    for field, kind, what in _IN_FLIGHT_FLAGS:
+        parser.add_argument(
+            "--in-flight-" + field.replace("_", "-"), dest="in_flight_" + field, type=kind,
+            default=None, metavar=kind.__name__.upper(),
+            help=f"in-flight budget (2026-08 on): {what} (default {getattr(IN_FLIGHT_DEFAULTS, field):g})",
+        )
     return parser
 
 
+#: The in-flight budget's numbers as CLI flags: field, type, what it is.
+_IN_FLIGHT_FLAGS = (
+    ("fraction", float, "share of the balance it may hold"),
+    ("ceiling_usd", float, "it never goes above this many dollars"),
+    ("threshold_usd", float, "from this balance on it does not apply"),
+    ("settle_s", float, "seconds a finished call's cost stays held"),
+    ("completion_cap_tokens", int, "completion tokens an estimate counts at most"),
+    ("retry_after_s", int, "Retry-After of its 402"),
+)
+
+
+def _in_flight(args: argparse.Namespace) -> dict[str, float | int]:
+    return {field: getattr(args, "in_flight_" + field) for field, _, _ in _IN_FLIGHT_FLAGS
+            if getattr(args, "in_flight_" + field) is not None}
+
+
+def _flag_message(text: str) -> str:
+    """An in-flight field's error, named by its flag (``fraction: ...`` -> ``--in-flight-fraction: ...``)."""
+    field = text.split(":", 1)[0]
+    if any(field == name for name, _, _ in _IN_FLIGHT_FLAGS):
+        return "--in-flight-" + field.replace("_", "-") + text[len(field):]
+    return text
+
+
 def _banner(emu, base_url: str) -> str:
+    from .state import DEMO_KEYS
+
     version = emu.policy
     lines = [
         f"orwidgets OpenRouter emulator, policy {version.id}: {version.title}",
         f"  base URL     {base_url}",
         f"  API base     {base_url}/api/v1   (base_url for the openai SDK or any OpenRouter client)",
         f"  admin token  {emu.admin_token}   (header X-Admin-Token; printed only now)",
+        f"  in-flight    {_in_flight_line(emu.in_flight)}",
         "  demo keys:",
     ]
     for acct in emu.accounts_view():
@@ -57,8 +90,20 @@ def _banner(emu, base_url: str) -> str:
             f"purchased {format_usd(acct['purchased_usd'])}"
             f"{', management' if acct['management'] else ''}"
         )
+    for demo in DEMO_KEYS:
+        lines.append(
+            f"    {demo.name:<11} {emu.demo_keys[demo.name]}  a key of '{demo.account}': "
+            f"${demo.limit_usd:,.2f} {demo.limit_reset} limit, ${demo.spent_today_usd:,.2f} spent"
+        )
     lines.append("Ctrl+C stops it.")
     return "\n".join(lines)
+
+
+def _in_flight_line(params) -> str:
+    return (f"budget {params.fraction:g} x balance up to ${params.ceiling_usd:,.2f}, below a "
+            f"${params.threshold_usd:,.2f} balance; settles {params.settle_s:g} s; "
+            f"{params.completion_cap_tokens} tokens at most; Retry-After {params.retry_after_s} s "
+            "(under 2026-08)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,9 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         app = create_app(policy=args.policy, latency_ms=args.latency_ms,
-                         admin_token=args.admin_token, accounts=args.accounts, seed=args.seed)
+                         admin_token=args.admin_token, accounts=args.accounts, seed=args.seed,
+                         in_flight=_in_flight(args))
     except ValueError as exc:
-        print(f"orwidgets emulator: {exc}", file=sys.stderr)
+        print(f"orwidgets emulator: {_flag_message(str(exc))}", file=sys.stderr)
         return 2
     if not is_loopback(args.host):
         print(f"warning: {public_host_message(args.host)}", file=sys.stderr)

@@ -15,7 +15,10 @@ with neither, the rule fires on every matching call. Rules are tried in order; t
 wins (every matching rule advances its own schedule).
 
 The bodies of 502 and 503 and the ``metadata`` extras are the emulator's own choice [inv]; the
-upstream 429 follows observed captures [obs].
+upstream 429 follows observed captures [obs]; ``capacity_exhausted`` (429) and
+``free_variant_ended`` (404, ``:free`` models only) follow the documented availability errors of
+2026-08-19 [doc], with the numeric ``error.code`` and top-level ``user_id`` of every other answer
+[inv: the docs' example omits both].
 """
 
 from __future__ import annotations
@@ -27,13 +30,21 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..policy import CAPACITY_RETRY_AFTER_S, is_free_model
+
 __all__ = ["FAULT_KINDS", "FaultRule", "FaultSet", "FaultError"]
 
-FAULT_KINDS = ("upstream_429", "http_502", "http_503", "slow", "hang", "mid_stream_429")
+FAULT_KINDS = ("upstream_429", "http_502", "http_503", "slow", "hang", "mid_stream_429",
+               "capacity_exhausted", "free_variant_ended")
 #: kind -> status code of the answer (``slow``/``hang``/``mid_stream_429`` answer 200).
-FAULT_STATUS = {"upstream_429": 429, "http_502": 502, "http_503": 503}
+FAULT_STATUS = {"upstream_429": 429, "http_502": 502, "http_503": 503, "capacity_exhausted": 429,
+                "free_variant_ended": 404}
 #: Defaults [inv]: an upstream 429 says "retry in 15 s" (the value seen in a 2026 capture).
 DEFAULT_RETRY_AFTER_S = 15
+#: The typed availability errors of 2026-08-19 [doc]: ``capacity_exhausted`` retries after the docs'
+#: example 40 s by default; ``free_variant_ended`` is not retryable and only hits ``:free`` models.
+DEFAULT_RETRY_AFTER_S_BY_KIND = {"upstream_429": DEFAULT_RETRY_AFTER_S,
+                                 "capacity_exhausted": CAPACITY_RETRY_AFTER_S}
 DEFAULT_SLOW_MS = 3_000
 #: A hang holds the request until the client gives up, or this long at most.
 DEFAULT_HANG_MS = 600_000
@@ -48,6 +59,7 @@ OVERLOADED_RAW = "{model} is overloaded at the provider. Please retry shortly."
 #: ``error.metadata.error_type`` values from the docs' vocabulary [doc].
 ERROR_TYPE_RATE_LIMIT = "rate_limit_exceeded"
 ERROR_TYPE_OVERLOADED = "provider_overloaded"
+ERROR_TYPE_NOT_FOUND = "not_found"
 
 
 class FaultError(ValueError):
@@ -73,6 +85,8 @@ class FaultRule:
     def matches(self, model_id: str, stream: bool) -> bool:
         if self.kind == "mid_stream_429" and not stream:
             return False
+        if self.kind == "free_variant_ended" and not is_free_model(model_id):
+            return False
         return self.model == "*" or self.model == model_id or fnmatch.fnmatchcase(model_id, self.model)
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +106,10 @@ class FaultRule:
         model = raw.get("model", "*")
         if not isinstance(model, str) or not model:
             raise FaultError(f"{where}.model: expected a model id or pattern such as '*'")
+        if kind == "free_variant_ended" and not any(c in model for c in "*?[") \
+                and not is_free_model(model):
+            raise FaultError(f"{where}.model: free_variant_ended applies to ':free' models only, "
+                             f"got {model!r}")
         every = raw.get("every")
         probability = raw.get("probability")
         if every is not None and probability is not None:
@@ -103,7 +121,9 @@ class FaultRule:
         seed = raw.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise FaultError(f"{where}.seed: expected a whole number, got {seed!r}")
-        retry_after = raw.get("retry_after_s", DEFAULT_RETRY_AFTER_S if kind == "upstream_429" else None)
+        if kind == "free_variant_ended" and raw.get("retry_after_s") is not None:
+            raise FaultError(f"{where}.retry_after_s: free_variant_ended is not retryable")
+        retry_after = raw.get("retry_after_s", DEFAULT_RETRY_AFTER_S_BY_KIND.get(kind))
         if retry_after is not None:
             retry_after = _number(retry_after, f"{where}.retry_after_s", 0.0, MAX_DELAY_MS / 1000)
         delay = raw.get("delay_ms")

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from .._secret import mask
 from ..journal import Journal
-from ..policy import PolicyVersion
+from ..policy import InFlightParams, PolicyVersion
 from ..verdict import Finding, assert_resilient, verdict
 from .app import create_app
 from .state import DEFAULT_LATENCY_MS, Emulator, LatencySpec, _check_admin_token
@@ -174,8 +174,8 @@ class EmulatorHandle:
     admin_token:
         The ``X-Admin-Token`` value for the admin API.
     keys:
-        Demo account name -> API key (``free``, ``topped_up``, ``five``, ``negative``,
-        ``management``). The repr masks them.
+        Demo name -> API key (``free``, ``topped_up``, ``five``, ``negative``, ``management``,
+        ``small``, ``team``, and ``member``, a limited key of ``team``). The repr masks them.
     emulator:
         The :class:`~orwidgets.emulator.state.Emulator` (engine, clock, faults) for in-process use.
     app:
@@ -273,6 +273,7 @@ def start(
     host: str = LOOPBACK,
     accounts: Any = None,
     seed: int = 0,
+    in_flight: InFlightParams | dict[str, Any] | None = None,
 ) -> EmulatorHandle:
     """Serve the emulator from a background thread (the notebook way); idempotent per process.
 
@@ -291,6 +292,9 @@ def start(
         Interface to listen on: loopback unless you say otherwise (a warning says what that means).
     accounts, seed:
         As for :func:`~orwidgets.emulator.create_app` (first start only).
+    in_flight:
+        The in-flight budget's numbers, as for :func:`~orwidgets.emulator.create_app`. On a
+        running emulator, changes the given ones (and makes them what ``reset`` restores).
 
     Returns
     -------
@@ -308,6 +312,8 @@ def start(
                 emu.set_latency(latency_ms)
             if admin_token is not None:
                 emu.admin_token = _check_admin_token(admin_token)
+            if in_flight is not None:
+                emu.set_in_flight(in_flight, as_default=True)
             return handle
         app = create_app(
             policy=policy,
@@ -315,6 +321,7 @@ def start(
             admin_token=admin_token,
             accounts=accounts,
             seed=seed,
+            in_flight=in_flight,
         )
         server = BackgroundServer(app, host, port).start()
         _RUNNING = EmulatorHandle(server, app)

@@ -18,13 +18,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
 
-from ..engine import Account, Engine, new_key, truncate_key
-from ..policy import PolicyVersion, TOPUP_THRESHOLD_USD, check_number, get_policy
+from ..engine import Account, ApiKey, Engine, new_key
+from ..policy import (
+    IN_FLIGHT_DEFAULTS,
+    TOPUP_THRESHOLD_USD,
+    InFlightParams,
+    PolicyVersion,
+    check_number,
+    get_policy,
+)
 from .faults import FaultSet
 
 __all__ = [
     "DemoAccount",
     "DEMO_ACCOUNTS",
+    "DemoKey",
+    "DEMO_KEYS",
     "EmulatorClock",
     "Emulator",
     "DEFAULT_LATENCY_MS",
@@ -67,7 +76,33 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("negative", -0.5, 0.0, False,
                 "balance below zero: 402 on every model, free ones included"),
     DemoAccount("management", TOPUP_THRESHOLD_USD, TOPUP_THRESHOLD_USD, True,
-                "a management key: may read GET /api/v1/credits under 'current'"),
+                "a management key: may read GET /api/v1/credits and manage keys (/api/v1/keys)"),
+    DemoAccount("small", 0.02, TOPUP_THRESHOLD_USD, False,
+                "balance $0.02 left of $10 bought: under 2026-08 an in-flight budget of $0.01, so "
+                "a fan-out of paid calls gets 402 in_flight_budget_exhausted, and one call larger "
+                "than the budget 402 weight_exceeds_budget"),
+    DemoAccount("team", 20.0, 20.0, True,
+                "a team's management key; its 'member' key has a $1 daily limit, spent today "
+                "(the account's balance is $19 after it)"),
+)
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    """A second key on a demo account, with its own limit (documented in the README)."""
+
+    name: str
+    account: str
+    limit_usd: float | None
+    limit_reset: str | None
+    spent_today_usd: float
+    description: str
+
+
+DEMO_KEYS: tuple[DemoKey, ...] = (
+    DemoKey("member", "team", 1.0, "daily", 1.0,
+            "a key of 'team' with a $1 daily limit, all spent today: 403 Key limit exceeded "
+            "until 00:00 UTC (or until the team raises it through PATCH /api/v1/keys/{hash})"),
 )
 
 
@@ -231,6 +266,9 @@ class Emulator:
         The :class:`~orwidgets.emulator.faults.FaultSet`.
     latency_ms:
         ``(low, high)`` range of the chat answer latency.
+    in_flight:
+        The in-flight budget's numbers the engine uses now (:meth:`set_in_flight` changes them;
+        ``start_in_flight`` is what :meth:`reset` restores).
     sleep:
         The coroutine function used for latency, slow answers and hangs (``asyncio.sleep``);
         tests replace it to record delays instead of waiting.
@@ -244,8 +282,10 @@ class Emulator:
         clock: EmulatorClock | Callable[[], float] | None = None,
         accounts: object = None,
         seed: int = 0,
+        in_flight: InFlightParams | dict[str, Any] | None = None,
     ) -> None:
         self.start_policy = get_policy(policy).id
+        self.start_in_flight = IN_FLIGHT_DEFAULTS.updated(in_flight or {})
         if isinstance(clock, EmulatorClock):
             self.clock = clock
         elif clock is None or callable(clock):
@@ -272,6 +312,7 @@ class Emulator:
         for spec in _load_specs(accounts):
             spec.setdefault("key", new_key())
             self._specs.append(spec)
+        self._key_specs = [(demo, new_key()) for demo in DEMO_KEYS]
         self.engine: Engine
         self.demo_keys: dict[str, str]
         self._build()
@@ -279,7 +320,7 @@ class Emulator:
     # -- state ---------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        engine = Engine(self.start_policy, clock=self.clock.now)
+        engine = Engine(self.start_policy, clock=self.clock.now, in_flight=self.start_in_flight)
         demo_keys: dict[str, str] = {}
         names: dict[str, str] = {}
         for spec in self._specs:
@@ -288,10 +329,18 @@ class Emulator:
             if spec.get("name"):
                 demo_keys[spec["name"]] = key
                 names[acct.account_id] = spec["name"]
+        now = self.clock.now()
+        for demo, secret in self._key_specs:
+            made = engine.create_key(f"acct_{demo.account}", name=demo.name, secret=secret, now=now,
+                                     limit_usd=demo.limit_usd, limit_reset=demo.limit_reset)
+            if demo.spent_today_usd:
+                engine.spend(made, demo.spent_today_usd, now)
+            demo_keys[demo.name] = secret
         self.engine, self.demo_keys, self._names = engine, demo_keys, names
 
     def reset(self) -> None:
-        """Start state again: the start accounts (same keys), real time, no faults, start policy."""
+        """Start state again: the start accounts (same keys), real time, no faults, the start
+        policy and in-flight numbers."""
         self.faults.clear()
         self.clock.reset()
         self._rng = random.Random(self.seed)
@@ -308,6 +357,20 @@ class Emulator:
         if as_default:
             self.start_policy = version.id
         return version
+
+    @property
+    def in_flight(self) -> InFlightParams:
+        return self.engine.in_flight
+
+    def set_in_flight(self, changes: InFlightParams | dict[str, Any], *,
+                      as_default: bool = False) -> InFlightParams:
+        """Change some of the in-flight budget's numbers now (and, with ``as_default``, the ones
+        :meth:`reset` restores); ``ValueError`` names a bad field."""
+        params = self.engine.in_flight.updated(changes)
+        self.engine.in_flight = params
+        if as_default:
+            self.start_in_flight = params
+        return params
 
     def set_latency(self, latency_ms: LatencySpec) -> tuple[float, float]:
         self.latency_ms = parse_latency(latency_ms)
@@ -326,11 +389,6 @@ class Emulator:
     def account_name(self, account_id: str) -> str | None:
         return self._names.get(account_id)
 
-    def refund(self, acct: Account, cost_usd: float) -> None:
-        """Give back what a request was charged when the upstream failed after admission."""
-        if cost_usd > 0:
-            self.engine.refund(acct.account_id, cost_usd)
-
     # -- accounts (admin API) ------------------------------------------------------------------
 
     def create_account(
@@ -343,10 +401,32 @@ class Emulator:
             self._names[acct.account_id] = name
         return acct.account_id, key
 
+    def key_view(self, key: ApiKey, now: float) -> dict[str, Any]:
+        """A key as the admin API lists it (the full key: the admin owns it), with its limit."""
+        snap = self.engine.key_snapshot(key, now)
+        return {
+            "key": key.secret,
+            "label": snap.label,
+            "hash": snap.hash,
+            "name": snap.name,
+            "management": snap.management,
+            "disabled": snap.disabled,
+            "expires_at": iso_z(snap.expires_at) if snap.expires_at is not None else None,
+            "limit": snap.limit_usd,
+            "limit_reset": snap.limit_reset,
+            "limit_remaining": snap.limit_remaining_usd,
+            "limit_resets_at": iso_z(snap.resets_at) if snap.resets_at is not None else None,
+            "usage": snap.usage_usd,
+            "usage_daily": snap.usage_daily_usd,
+            "usage_weekly": snap.usage_weekly_usd,
+            "usage_monthly": snap.usage_monthly_usd,
+        }
+
     def account_view(self, account_id: str) -> dict[str, Any]:
         """An account as the admin API lists it (full keys: the admin owns them)."""
         acct = self.engine.account(account_id)
-        snap = self.engine.snapshot(account_id, self.clock.now())
+        now = self.clock.now()
+        snap = self.engine.snapshot(account_id, now)
         return {
             "account_id": acct.account_id,
             "name": self._names.get(acct.account_id),
@@ -356,11 +436,18 @@ class Emulator:
             "purchased_usd": snap.purchased_usd,
             "usage_usd": snap.usage_usd,
             "management": acct.management,
-            "keys": [{"key": k, "label": truncate_key(k)} for k in list(acct.keys)],
+            "keys": [self.key_view(k, now) for k in list(acct.api_keys)],
             "free_used_today": snap.free_used_today,
             "free_daily_limit": snap.free_daily_limit,
             "free_used_this_minute": snap.free_used_this_minute,
             "paid_rps": snap.paid_rps,
+            "in_flight": {
+                "budget_usd": snap.in_flight_budget_usd,
+                "held_usd": snap.held_usd,
+                "running_usd": snap.running_usd,
+                "settling_usd": snap.settling_usd,
+                "running_requests": snap.running_requests,
+            },
         }
 
     def accounts_view(self) -> list[dict[str, Any]]:

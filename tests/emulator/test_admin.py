@@ -10,6 +10,7 @@ import pytest
 from emulator_support import ADMIN, T0
 
 from orwidgets.emulator import DEMO_ACCOUNTS, create_app
+from orwidgets.emulator.state import DEMO_KEYS
 from orwidgets.emulator.state import DEFAULT_LATENCY_MS
 from orwidgets.policy import DEFAULT_POLICY_ID, policy_ids
 
@@ -23,6 +24,8 @@ ADMIN_ROUTES = [
     ("GET", "/_emulator/policy"),
     ("PUT", "/_emulator/policy"),
     ("POST", "/_emulator/faults"),
+    ("GET", "/_emulator/in_flight"),
+    ("PUT", "/_emulator/in_flight"),
     ("POST", "/_emulator/reset"),
 ]
 
@@ -59,11 +62,24 @@ def test_accounts_lists_the_demo_accounts_with_their_keys(api):
     by_name = {a["name"]: a for a in data}
     for demo in DEMO_ACCOUNTS:
         acct = by_name[demo.name]
+        spent = sum(k.spent_today_usd for k in DEMO_KEYS if k.account == demo.name)
         assert acct["account_id"] == demo.account_id
-        assert acct["balance_usd"] == demo.balance_usd
+        assert acct["balance_usd"] == demo.balance_usd - spent
         assert acct["purchased_usd"] == demo.purchased_usd
         assert acct["management"] is demo.management
         assert acct["keys"][0]["key"] == api.keys[demo.name]
+        assert acct["keys"][0]["management"] is demo.management
+
+
+def test_the_member_demo_key_belongs_to_team_with_its_daily_limit_spent(api):
+    team = api.account("acct_team")
+    member = team["keys"][1]
+    assert member["key"] == api.keys["member"]
+    assert (member["name"], member["management"], member["limit"], member["limit_reset"]) == (
+        "member", False, 1.0, "daily")
+    assert (member["usage_daily"], member["limit_remaining"]) == (1.0, 0.0)
+    assert member["limit_resets_at"] == "2026-03-21T00:00:00.000Z"  # the day after T0
+    assert team["balance_usd"] == 19.0
 
 
 def test_create_account_answers_201_with_a_working_key(api):
@@ -267,3 +283,72 @@ def test_fixed_latency_is_applied_to_successes_only(memory_api):
 def test_bad_latency_is_refused_with_a_clear_error(spec):
     with pytest.raises(ValueError, match="latency_ms"):
         create_app(latency_ms=spec)
+
+
+# --- the in-flight budget's numbers ------------------------------------------------------------------
+
+IN_FLIGHT_START = {"fraction": 0.5, "ceiling_usd": 25.0, "threshold_usd": 100.0, "settle_s": 120.0,
+                   "completion_cap_tokens": 4096, "retry_after_s": 120}
+
+
+def test_in_flight_get_answers_exactly_the_six_numbers(api):
+    r = api.admin("GET", "/_emulator/in_flight")
+    assert (r.status_code, r.json()) == (200, IN_FLIGHT_START)
+
+
+def test_in_flight_put_changes_a_subset_and_answers_the_whole_object(api):
+    r = api.admin("PUT", "/_emulator/in_flight", {"fraction": 0.25, "retry_after_s": 30})
+    assert (r.status_code, r.json()) == (200, {**IN_FLIGHT_START, "fraction": 0.25, "retry_after_s": 30})
+    assert api.admin("GET", "/_emulator/in_flight").json()["fraction"] == 0.25
+
+
+def test_in_flight_numbers_apply_to_the_next_request(api):
+    api.admin("PUT", "/_emulator/policy", {"policy": "2026-08"})
+    api.admin("PUT", "/_emulator/in_flight", {"fraction": 0.001, "retry_after_s": 7})
+    # the $0.02 balance now gives a $0.00002 budget: a 100-token call holds more than that
+    r = api.chat("small", model="openai/gpt-4o-mini", max_tokens=100)
+    assert r.json()["error"]["metadata"]["reason"] == "weight_exceeds_budget"
+    api.admin("PUT", "/_emulator/in_flight", {"fraction": 0.5})
+    assert api.chat("small", model="openai/gpt-4o-mini", max_tokens=100).status_code == 200
+    assert api.account("acct_small")["in_flight"]["budget_usd"] == pytest.approx(0.01, abs=1e-4)
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"fraction": 0}, "fraction: must be more than 0 and at most 1, got 0"),
+    ({"ceiling_usd": "lots"}, "ceiling_usd: expected a number, got 'lots'"),
+    ({"threshold_usd": -5}, "threshold_usd: must be more than 0 and at most 1,000,000,000, got -5"),
+    ({"settle_s": 1e9}, "settle_s: must be between 0 and 86400, got 1000000000.0"),
+    ({"completion_cap_tokens": 10.5}, "completion_cap_tokens: expected a whole number, got 10.5"),
+    ({"retry_after_s": True}, "retry_after_s: expected a whole number, got True"),
+    ({"speed": 2}, "unknown field 'speed'; allowed: fraction, ceiling_usd, threshold_usd, settle_s, "
+                   "completion_cap_tokens, retry_after_s"),
+    ([1], "in_flight: expected an object with any of fraction, ceiling_usd, threshold_usd, settle_s, "
+          "completion_cap_tokens, retry_after_s"),
+])
+def test_in_flight_put_with_a_bad_field_is_400_naming_it_and_changes_nothing(api, body, message):
+    r = api.admin("PUT", "/_emulator/in_flight", body)
+    assert r.status_code == 400
+    assert r.json() == {"error": {"code": 400, "message": message}}
+    assert api.admin("GET", "/_emulator/in_flight").json() == IN_FLIGHT_START
+
+
+def test_in_flight_numbers_given_at_start_are_what_reset_restores():
+    from orwidgets.emulator.state import Emulator
+
+    emu = Emulator(latency_ms=0, in_flight={"settle_s": 30, "completion_cap_tokens": 1000})
+    assert emu.in_flight.to_json() == {**IN_FLIGHT_START, "settle_s": 30,
+                                      "completion_cap_tokens": 1000}
+    emu.set_in_flight({"settle_s": 5})
+    emu.reset()
+    assert emu.in_flight.settle_s == 30
+
+
+def test_reset_restores_the_in_flight_numbers(api):
+    api.admin("PUT", "/_emulator/in_flight", {"ceiling_usd": 1})
+    api.admin("POST", "/_emulator/reset")
+    assert api.admin("GET", "/_emulator/in_flight").json() == IN_FLIGHT_START
+
+
+def test_create_app_refuses_bad_in_flight_numbers():
+    with pytest.raises(ValueError, match="fraction"):
+        create_app(latency_ms=0, in_flight={"fraction": 3})

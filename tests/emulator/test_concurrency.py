@@ -85,7 +85,8 @@ def test_1000_concurrent_paid_calls_admit_exactly_the_balance_rps(server):
 
 def test_1000_concurrent_paid_calls_never_overdraw_the_balance(server):
     app, base_url = server
-    httpx.put(base_url + "/_emulator/policy", json={"policy": "current"}, headers={"X-Admin-Token": ADMIN})
+    # 2025-07: no in-flight budget, so the balance alone limits the burst
+    httpx.put(base_url + "/_emulator/policy", json={"policy": "2025-07"}, headers={"X-Admin-Token": ADMIN})
     body = {"model": CHEAP_PAID, "messages": [{"role": "user", "content": "x" * 40}], "max_tokens": 8}
     # the reply is longer than 8 tokens, so each call costs exactly its maximum cost
     model = next(m for m in httpx.get(base_url + "/api/v1/models").json()["data"] if m["id"] == CHEAP_PAID)
@@ -101,3 +102,52 @@ def test_1000_concurrent_paid_calls_never_overdraw_the_balance(server):
     left = balance(base_url, acct["account_id"])
     assert left >= 0
     assert left == pytest.approx(float(cost / 2), abs=1e-12)
+
+
+def test_requests_in_flight_at_once_never_hold_more_than_the_in_flight_budget():
+    # 2026-08 on a real socket, every answer 300 ms late, so the requests really run together.
+    # Each call holds 10 prompt tokens and 8 output tokens of qwen3-32b: $0.0000034, which is
+    # also what it costs (the reply is cut at 8 tokens). A balance of 201 such calls gives a
+    # budget of 100.5 of them: exactly 100 are admitted, the other 200 get the in-flight 402.
+    app = create_app(policy="2026-08", latency_ms=(300, 300), admin_token=ADMIN, clock=FakeTime(), seed=1)
+    srv = BackgroundServer(app).start()
+    try:
+        base_url = srv.base_url
+        model = next(m for m in httpx.get(base_url + "/api/v1/models").json()["data"] if m["id"] == CHEAP_PAID)
+        estimate = 10 * Decimal(model["pricing"]["prompt"]) + 8 * Decimal(model["pricing"]["completion"])
+        acct = create(base_url, balance_usd=float(201 * estimate), purchased_usd=10.0)
+        body = json.dumps({"model": CHEAP_PAID, "messages": [{"role": "user", "content": "x" * 40}],
+                           "max_tokens": 8}).encode()
+        port = int(base_url.rsplit(":", 1)[1])
+        seen: list[dict[str, Any]] = []
+
+        async def watch(done: asyncio.Event) -> None:
+            async with httpx.AsyncClient(base_url=base_url, headers={"X-Admin-Token": ADMIN}) as c:
+                while not done.is_set():
+                    data = (await c.get("/_emulator/accounts")).json()["data"]
+                    seen.append(next(a for a in data if a["account_id"] == acct["account_id"])["in_flight"])
+
+        async def run() -> list[tuple[int, bytes]]:
+            done = asyncio.Event()
+            watcher = asyncio.ensure_future(watch(done))
+            answers = await asyncio.gather(*(raw_post(port, "/api/v1/chat/completions", body,
+                                                      {"Authorization": f"Bearer {acct['key']}"})
+                                             for _ in range(300)))
+            done.set()
+            await watcher
+            return answers
+
+        answers = asyncio.run(run())
+        result = Counter((status, json.loads(raw)["error"]["metadata"]["reason"] if status != 200 else "ok")
+                         for status, raw in answers)
+        assert result == {(200, "ok"): 100, (402, "in_flight_budget_exhausted"): 200}
+        budget = float(Decimal("100.5") * estimate)
+        assert max(s["running_requests"] for s in seen) >= 2  # they did run together
+        assert all(s["held_usd"] <= budget + 1e-15 for s in seen)
+        after = next(a for a in httpx.get(base_url + "/_emulator/accounts",
+                                          headers={"X-Admin-Token": ADMIN}).json()["data"]
+                     if a["account_id"] == acct["account_id"])["in_flight"]
+        assert after["running_requests"] == 0
+        assert after["held_usd"] == pytest.approx(float(100 * estimate), abs=1e-15)  # settling
+    finally:
+        srv.stop()

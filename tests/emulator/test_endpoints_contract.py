@@ -229,3 +229,31 @@ def test_body_of_exactly_one_mebibyte_is_read(api):
 def test_generated_keys_look_like_openrouter_keys(api):
     for key in api.keys.values():
         assert re.fullmatch(r"sk-or-v1-[0-9a-f]{64}", key)
+
+
+def test_a_crash_in_the_chat_fast_path_still_answers_the_500_json(monkeypatch):
+    import asyncio
+
+    import httpx
+
+    from orwidgets.emulator import chat, create_app
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(chat, "_answer", broken)
+    app = create_app(latency_ms=0)
+
+    async def call():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.post("/api/v1/chat/completions", json={"messages": []})
+
+    r = asyncio.run(call())
+    assert r.status_code == 500
+    assert r.json() == {"error": {"code": 500, "message": "Internal emulator error"}}
+
+
+def test_the_chat_fast_path_leaves_other_methods_to_the_router(api):
+    r = api.client.get("/api/v1/chat/completions")
+    assert (r.status_code, r.headers["allow"]) == (405, "POST")

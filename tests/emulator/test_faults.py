@@ -202,3 +202,91 @@ def test_bad_fault_rules_are_400_and_change_nothing(api, body):
 def test_faults_answer_echoes_the_normalised_rules(api):
     r = set_faults(api, {"kind": "slow"})
     assert r.json() == {"rules": [{"kind": "slow", "model": "*", "seed": 0, "delay_ms": 3000}]}
+
+
+# --- the typed availability errors (2026-08-19 docs) ----------------------------------------------
+
+
+def test_capacity_exhausted_is_the_documented_429_with_retry_after(api):
+    set_faults(api, {"kind": "capacity_exhausted", "model": CHEAP_PAID})
+    r = api.chat("five", model=CHEAP_PAID, max_tokens=5)
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "40"
+    assert r.json() == {
+        "error": {
+            "code": 429,
+            "message": f"All providers for {CHEAP_PAID} are at capacity. Retry after 40 seconds.",
+            "error_type": "rate_limit_exceeded",
+            "http_status": 429,
+            "availability": {
+                "code": "capacity_exhausted", "retryable": True, "retry_after": 40,
+                "requested_models": [CHEAP_PAID], "affected_providers": ["deepinfra"],
+                "fallback_models": [CHEAP_PAID + ":free"],
+                "docs_url": "https://openrouter.ai/docs/errors#capacity_exhausted",
+            },
+            "metadata": {"previous_errors": [
+                {"provider": "deepinfra", "code": "capacity_exhausted", "status": 429}]},
+        },
+        "user_id": api.user_id("five"),
+    }
+    assert api.account("acct_five")["balance_usd"] == 5.0  # it cost nothing
+
+
+def test_capacity_exhausted_without_a_retry_hint_omits_it_everywhere(api):
+    set_faults(api, {"kind": "capacity_exhausted", "retry_after_s": None})
+    r = api.chat("five", model=DEFAULT_PAID_MODEL, max_tokens=5)
+    error = r.json()["error"]
+    assert error["message"] == f"All providers for {DEFAULT_PAID_MODEL} are at capacity."
+    assert "retry_after" not in error["availability"] and "retry-after" not in r.headers
+    assert "fallback_models" not in error["availability"]  # GPT-4o-mini has no other variant
+
+
+def test_free_variant_ended_is_the_documented_404_naming_the_paid_model(api):
+    set_faults(api, {"kind": "free_variant_ended"})
+    r = api.chat("five", model=DEFAULT_FREE_MODEL)
+    paid = DEFAULT_FREE_MODEL.removesuffix(":free")
+    assert r.status_code == 404
+    assert "retry-after" not in r.headers
+    assert r.json() == {
+        "error": {
+            "code": 404,
+            "message": f"The free variant of {DEFAULT_FREE_MODEL} has ended. Use {paid} (paid).",
+            "error_type": "not_found",
+            "http_status": 404,
+            "availability": {
+                "code": "free_variant_ended", "retryable": False,
+                "requested_models": [DEFAULT_FREE_MODEL], "fallback_models": [paid],
+                "docs_url": "https://openrouter.ai/docs/errors#free_variant_ended",
+            },
+        },
+        "user_id": api.user_id("five"),
+    }
+
+
+def test_free_variant_ended_leaves_paid_models_alone(api):
+    set_faults(api, {"kind": "free_variant_ended"})
+    assert api.chat("five", model=DEFAULT_PAID_MODEL, max_tokens=5).status_code == 200
+    gemini = api.chat("five", model="google/gemini-2.0-flash-exp:free")
+    assert gemini.json()["error"]["availability"]["fallback_models"] == ["google/gemini-2.0-flash-001"]
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"kind": "free_variant_ended", "retry_after_s": 5},
+     "rules[0].retry_after_s: free_variant_ended is not retryable"),
+    ({"kind": "free_variant_ended", "model": DEFAULT_PAID_MODEL},
+     f"rules[0].model: free_variant_ended applies to ':free' models only, got '{DEFAULT_PAID_MODEL}'"),
+    ({"kind": "capacity_exhausted", "retry_after_s": -1},
+     "rules[0].retry_after_s: must be between 0 and 3600, got -1"),
+])
+def test_bad_availability_rules_are_400_naming_the_field(api, rule, message):
+    r = api.admin("POST", "/_emulator/faults", {"rules": [rule]})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == message
+
+
+def test_availability_rules_are_echoed_normalised(api):
+    r = set_faults(api, {"kind": "capacity_exhausted"}, {"kind": "free_variant_ended", "model": "*:free"})
+    assert r.json() == {"rules": [
+        {"kind": "capacity_exhausted", "model": "*", "seed": 0, "retry_after_s": 40},
+        {"kind": "free_variant_ended", "model": "*:free", "seed": 0},
+    ]}

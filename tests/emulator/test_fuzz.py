@@ -19,9 +19,11 @@ from orwidgets.emulator import CATALOGUE
 
 ROUTES = [
     "/api/v1/chat/completions", "/api/v1/key", "/api/v1/auth/key", "/api/v1/credits",
-    "/api/v1/models", "/_emulator/accounts", "/_emulator/accounts/acct_five",
+    "/api/v1/models", "/api/v1/keys", "/api/v1/keys/" + "0" * 64, "/api/v1/keys/{member}",
+    "/_emulator/accounts", "/_emulator/accounts/acct_five",
     "/_emulator/accounts/acct_five/topup", "/_emulator/accounts/nobody/topup", "/_emulator/clock",
-    "/_emulator/policy", "/_emulator/faults", "/_emulator/reset", "/", "/api/v1",
+    "/_emulator/policy", "/_emulator/faults", "/_emulator/in_flight", "/_emulator/reset", "/",
+    "/api/v1",
 ]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 ASCII = st.characters(min_codepoint=32, max_codepoint=126)
@@ -34,7 +36,9 @@ json_values = st.recursive(
 )
 field_values = json_values | st.sampled_from(
     [0, -1, 1, 10**9, 0.5, "current", "2025-04", "*", "upstream_429", "hang", "slow", "mid_stream_429",
-     "2026-01-01T23:59:55Z", [], {}, True]
+     "capacity_exhausted", "free_variant_ended", "*:free", "2026-08",
+     "2026-01-01T23:59:55Z", [], {}, True, "daily", "weekly", "monthly", "2099-01-01T00:00:00Z",
+     "00000000-0000-0000-0000-000000000000", 1e308, -1e308]
 )
 messages = st.lists(
     st.fixed_dictionaries({}, optional={"role": st.sampled_from(["user", "system", "x", 3]),
@@ -54,7 +58,10 @@ chat_like = st.fixed_dictionaries(
 )
 admin_like = st.dictionaries(
     st.sampled_from(["balance_usd", "purchased_usd", "management", "usd", "advance_seconds", "now",
-                     "policy", "rules", "label", "name", "other"]),
+                     "policy", "rules", "label", "name", "other", "limit", "limit_reset",
+                     "include_byok_in_limit", "expires_at", "disabled", "creator_user_id",
+                     "workspace_id", "fraction", "ceiling_usd", "threshold_usd", "settle_s",
+                     "completion_cap_tokens", "retry_after_s"]),
     field_values | st.lists(st.dictionaries(
         st.sampled_from(["kind", "model", "every", "probability", "seed", "retry_after_s", "delay_ms"]),
         field_values, max_size=5), max_size=3),
@@ -72,10 +79,15 @@ bodies = (
 @st.composite
 def requests(draw: Any) -> dict[str, Any]:
     path = draw(st.sampled_from(ROUTES) | st.text(ASCII, max_size=20).map(lambda s: "/" + s.lstrip("/")))
+    if draw(st.booleans()):
+        path += "?" + draw(st.sampled_from(["include_disabled=true", "include_disabled=x", "offset=1",
+                                            "offset=-3", "offset=99999999999999999999",
+                                            "workspace_id=zz"]))
     headers: dict[str, str] = {}
     auth = draw(st.sampled_from(["none", "valid", "junk", "bearer-junk"]))
     if auth == "valid":
-        headers["Authorization"] = "Bearer " + draw(st.sampled_from(["five", "free", "negative", "management"]))
+        headers["Authorization"] = "Bearer " + draw(st.sampled_from(
+            ["five", "free", "negative", "management", "team", "member", "small"]))
     elif auth == "junk":
         headers["Authorization"] = draw(st.text(ASCII, max_size=40))
     elif auth == "bearer-junk":
@@ -92,6 +104,7 @@ def requests(draw: Any) -> dict[str, Any]:
 
 
 def check(api, req: dict[str, Any]) -> None:
+    req = {**req, "path": req["path"].replace("{member}", api.emu.engine.key(api.keys["member"]).hash)}
     headers = dict(req["headers"])
     if headers.get("Authorization", "").startswith("Bearer ") and headers["Authorization"][7:] in api.keys:
         headers["Authorization"] = "Bearer " + api.keys[headers["Authorization"][7:]]

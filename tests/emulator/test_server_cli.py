@@ -14,7 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orwidgets.emulator import DEMO_ACCOUNTS, DEFAULT_FREE_MODEL, PublicHostWarning, create_app, start
+from orwidgets.emulator import (
+    DEFAULT_FREE_MODEL,
+    DEMO_ACCOUNTS,
+    DEMO_KEYS,
+    PublicHostWarning,
+    create_app,
+    start,
+)
 from orwidgets.emulator import server as server_module
 from orwidgets.emulator.cli import main as cli_main
 from orwidgets.emulator.server import BackgroundServer, is_loopback
@@ -36,7 +43,7 @@ def own_handle():
 def test_start_serves_on_loopback_with_the_demo_keys(own_handle):
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", own_handle.base_url)
     assert own_handle.api_base == own_handle.base_url + "/api/v1"
-    assert set(own_handle.keys) == {d.name for d in DEMO_ACCOUNTS}
+    assert set(own_handle.keys) == {d.name for d in DEMO_ACCOUNTS} | {k.name for k in DEMO_KEYS}
     r = httpx.get(own_handle.api_base + "/key", headers={"Authorization": f"Bearer {own_handle.keys['free']}"})
     assert r.status_code == 200
 
@@ -137,7 +144,7 @@ def test_cli_prints_url_token_and_demo_keys_and_serves(tmp_path):
     try:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", info["base_url"])
         assert info["admin_token"] == "cli-token"
-        assert {d.name for d in DEMO_ACCOUNTS} | {"teacher"} <= set(info)
+        assert {d.name for d in DEMO_ACCOUNTS} | {k.name for k in DEMO_KEYS} | {"teacher"} <= set(info)
         chat = httpx.post(info["base_url"] + "/api/v1/chat/completions",
                           json={"model": DEFAULT_FREE_MODEL, "messages": [{"role": "user", "content": "hi"}]},
                           headers={"Authorization": f"Bearer {info['teacher']}"})
@@ -215,7 +222,9 @@ def test_top_level_help_lists_every_command_with_all_its_options(capsys):
     for name in COMMANDS:
         assert f"  {name} " in out
     for option in ("--host", "--port", "--policy", "--admin-token", "--latency-ms", "--accounts",
-                   "--seed"):
+                   "--seed", "--in-flight-fraction", "--in-flight-ceiling-usd",
+                   "--in-flight-threshold-usd", "--in-flight-settle-s",
+                   "--in-flight-completion-cap-tokens", "--in-flight-retry-after-s"):
         assert option in out
 
 
@@ -226,3 +235,51 @@ def test_top_level_without_a_command_prints_usage_and_exits_2(capsys):
     assert "usage: orwidgets <command>" in capsys.readouterr().err
     assert main(["nope"]) == 2
     assert "unknown command 'nope'" in capsys.readouterr().err
+
+
+# --- the in-flight budget's numbers at start --------------------------------------------------------
+
+
+def test_cli_in_flight_flags_set_the_numbers_the_admin_api_reports():
+    proc, info = run_cli("--port", "0", "--latency-ms", "0", "--admin-token", "cli-token",
+                         "--in-flight-fraction", "0.25", "--in-flight-ceiling-usd", "3",
+                         "--in-flight-threshold-usd", "50", "--in-flight-settle-s", "10",
+                         "--in-flight-completion-cap-tokens", "512", "--in-flight-retry-after-s", "60")
+    try:
+        r = httpx.get(info["base_url"] + "/_emulator/in_flight", headers={"X-Admin-Token": "cli-token"})
+        assert r.json() == {"fraction": 0.25, "ceiling_usd": 3.0, "threshold_usd": 50.0,
+                            "settle_s": 10.0, "completion_cap_tokens": 512, "retry_after_s": 60}
+        assert "in-flight    budget 0.25 x balance up to $3.00" in info["banner"]
+    finally:
+        assert stop_cli(proc) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--in-flight-fraction", "1.5"],
+     "orwidgets emulator: --in-flight-fraction: must be more than 0 and at most 1, got 1.5"),
+    (["--in-flight-settle-s", "-1"],
+     "orwidgets emulator: --in-flight-settle-s: must be between 0 and 86400, got -1.0"),
+])
+def test_cli_bad_in_flight_value_exits_2_with_one_line_naming_the_flag(capsys, args, message):
+    assert cli_main(args) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_cli_in_flight_flag_that_is_not_a_number_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli_main(["--in-flight-completion-cap-tokens", "lots"])
+    assert info.value.code == 2
+    assert "--in-flight-completion-cap-tokens: invalid int value: 'lots'" in capsys.readouterr().err
+
+
+def test_start_takes_in_flight_numbers_and_a_running_emulator_changes_them():
+    if server_module._RUNNING is not None and server_module._RUNNING.running:
+        pytest.skip("another emulator started with start() is running in this process")
+    handle = start(latency_ms=0, in_flight={"retry_after_s": 30})
+    try:
+        assert handle.emulator.in_flight.retry_after_s == 30
+        assert start(in_flight={"settle_s": 1}) is handle
+        handle.emulator.reset()
+        assert (handle.emulator.in_flight.retry_after_s, handle.emulator.in_flight.settle_s) == (30, 1)
+    finally:
+        handle.stop()
