@@ -56,7 +56,7 @@ def _as_request(argv: list[str], values: dict[str, str]) -> tuple[str, str, dict
         return re.sub(r"\$(\w+)", lambda m: values[m.group(1)], text)
 
     headers = {k: fill(v) for k, v in headers.items()}
-    return method or ("POST" if body is not None else "GET"), url[len("$BASE"):], headers, body
+    return method or ("POST" if body is not None else "GET"), fill(url[len("$BASE"):]), headers, body
 
 
 def test_readme_curl_examples_all_succeed_against_the_emulator():
@@ -76,6 +76,8 @@ def test_readme_curl_examples_all_succeed_against_the_emulator():
             for argv in commands:
                 method, path, headers, body = _as_request(argv, values)
                 r = await client.request(method, path, headers=headers, content=body)
+                if method == "POST" and path == "/api/v1/keys" and r.status_code == 201:
+                    values["HASH"] = r.json()["data"]["hash"]  # what the README tells you to copy
                 answers.append((f"{method} {path} {body or ''}", r.status_code,
                                 r.headers.get("content-type", "")))
             return answers

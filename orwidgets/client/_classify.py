@@ -272,7 +272,11 @@ _AFFORD_RE = _template(_sentence(affordability_message(_N, _M), str(_M)), str(_N
 #: "All providers for <model> are at capacity" (the typed 429 without its availability object).
 _CAPACITY_RE = _template(_sentence(capacity_exhausted_message("\x00", 0), "\x00"), "\x00")
 #: [inv] wording of our own (the docs give none); tells the paid model when availability is gone.
-_FREE_ENDED_RE = _template(free_variant_ended_message("\x01", "\x00"), "\x00", "\x01")
+_FREE_ENDED_RE = re.compile(
+    re.escape(free_variant_ended_message("\x01", "\x00"))
+    .replace(re.escape("\x00"), r"(?P<paid>.+?)", 1).replace(re.escape("\x00"), r"(?P=paid)")
+    .replace(re.escape("\x01"), r"(?P<free>.+?)", 1).replace(re.escape("\x01"), r"(?P=free)")
+)
 #: "Key limit exceeded (daily limit)": the key's window, 2026-01 wording on.
 _KEY_PERIOD_RE = _template(_sentence(key_limit_message("2026-01", LIMIT_RESETS[0]), "("),
                            LIMIT_RESETS[0], group=r"(\w+)")
@@ -389,7 +393,7 @@ def _fallback_models(err: Mapping[str, Any] | None) -> tuple[str, ...]:
     if isinstance(models, list):
         return tuple(str(m) for m in models if isinstance(m, str) and m)
     match = _FREE_ENDED_RE.fullmatch(str((err or {}).get("message") or ""))
-    return (match.group(1),) if match else ()
+    return (match.group("paid"),) if match else ()
 
 
 def _as_int(value: Any) -> int | None:

@@ -429,7 +429,8 @@ def test_one_environment_variable_name_for_the_base_url(builder):
     for alias in _BASE_URL_ALIASES:
         # Named only where the README says our name beside it (the client section) or lists what
         # the pytest plugin sets: never as the name our own examples use.
-        prose = re.sub(r"```.*?```", "", readme, flags=re.S)  # code may show what the SDK reads
+        # Code may show what the SDK reads; prose must pair the alias with our name.
+        prose = "".join(p for code, p in builder._text_segments(readme) if not code)
         paragraphs = [p for p in prose.split("\n\n") if alias in p]
         assert all("OPENROUTER_API_BASE" in p for p in paragraphs), alias
     # notebook 03 uses the name in its code and says the other names exist
