@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
 
 from orwidgets import policy as P  # noqa: E402
 from orwidgets.client import PRESETS  # noqa: E402
-from orwidgets.i18n import Translator  # noqa: E402
+from orwidgets.i18n import N_, Translator  # noqa: E402
 
 __all__ = [
     "Cell",
@@ -288,7 +288,8 @@ def _money(usd: float) -> str:
 def _rps_examples_table(_: Translator) -> str:
     """The spec's worked examples of the article's rule, computed by the policy functions."""
     version = P.get_policy(P.DEFAULT_POLICY_ID)
-    rows = [f"| {_('balance')} | {_('paid RPS')} | {_('rule')} |", "|---:|---:|---|"]
+    headers = [_("balance"), _("paid RPS"), _("rule")]  # not inside an f-string: Babel skips those
+    rows = ["| " + " | ".join(headers) + " |", "|---:|---:|---|"]
     for balance in (0.5, 1, 1.2, 5, 10, 499.01, 500, 1000):
         answer = P.explain_paid_rps(balance, version)
         rows.append(f"| {_money(balance)} | {answer.rps} | {answer.rule} |")
@@ -334,23 +335,23 @@ def _timeline_table(_: Translator) -> str:
 
 #: The fields the list of differences compares, with their labels (translated when shown).
 _FIELD_NAMES = {
-    "free_per_minute": "free-model requests per minute",
-    "free_daily_low": "free-model requests per day (without top-up)",
-    "free_daily_high": "free-model requests per day after topping up",
-    "topup_threshold_usd": "credits purchased that unlock the higher tier",
-    "free_grant_from_usd": "credits purchased from which the higher tier is granted",
-    "paid_rps_linked": "paid RPS follows the balance",
-    "in_flight_budget": "paid requests held against an in-flight spending budget",
-    "credit_402_metadata": "`402` answers carry `limit_source` and `remedy_hint`",
-    "key_shape": "`GET /api/v1/key` answer shape",
-    "credits_requires_management": "`GET /api/v1/credits` needs a management key",
-    "no_auth_message": "`401` message without a key",
+    "free_per_minute": N_("free-model requests per minute"),
+    "free_daily_low": N_("free-model requests per day (without top-up)"),
+    "free_daily_high": N_("free-model requests per day after topping up"),
+    "topup_threshold_usd": N_("credits purchased that unlock the higher tier"),
+    "free_grant_from_usd": N_("credits purchased from which the higher tier is granted"),
+    "paid_rps_linked": N_("paid RPS follows the balance"),
+    "in_flight_budget": N_("paid requests held against an in-flight spending budget"),
+    "credit_402_metadata": N_("`402` answers carry `limit_source` and `remedy_hint`"),
+    "key_shape": N_("`GET /api/v1/key` answer shape"),
+    "credits_requires_management": N_("`GET /api/v1/credits` needs a management key"),
+    "no_auth_message": N_("`401` message without a key"),
 }
 #: How a field shows ``None``, where "none" would mislead.
-_NONE_SHOWN = {"free_grant_from_usd": "as the threshold"}
+_NONE_SHOWN = {"free_grant_from_usd": N_("as the threshold")}
 
 
-def _show(value: Any, _: Translator, none: str = "none") -> str:
+def _show(value: Any, _: Translator, none: str = N_("none")) -> str:
     if value is None:
         return _(none)
     if isinstance(value, bool):
@@ -376,7 +377,7 @@ def _differences(_: Translator) -> str:
         for name, label in _FIELD_NAMES.items():
             old, new = getattr(before, name), getattr(after, name)
             if old != new:
-                none = _NONE_SHOWN.get(name, "none")
+                none = _NONE_SHOWN.get(name, N_("none"))
                 lines.append(
                     f"- {_(label)}: {_show(old, _, none)} -> **{_show(new, _, none)}**"
                 )
