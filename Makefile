@@ -51,10 +51,10 @@ bench: install-test
 ## tests/test_i18n_catalogues.py names anything still missing. See orwidgets/locale/README.md.
 messages: $(PY)
 	$(VENV)/bin/pybabel extract --mapping-file=babel.cfg --output-file=$(LOCALES)/$(DOMAIN).pot \
-		--add-comments=TRANSLATORS: --sort-by-file --project=orwidgets \
+		--add-comments=TRANSLATORS: --add-location=file --sort-by-file --project=orwidgets \
 		--copyright-holder="orwidgets developers" --no-wrap --omit-header .
 	$(VENV)/bin/pybabel update --input-file=$(LOCALES)/$(DOMAIN).pot --output-dir=$(LOCALES) \
-		--domain=$(DOMAIN) --no-wrap --ignore-obsolete
+		--domain=$(DOMAIN) --no-wrap --ignore-obsolete --previous --ignore-pot-creation-date
 	$(VENV)/bin/pybabel compile --directory=$(LOCALES) --domain=$(DOMAIN) --statistics
 
 clean:
