@@ -83,7 +83,8 @@ def placeholders(text: str) -> Counter:
     """``{name}`` fields (str.format) and ``%(name)s`` / ``%s`` conversions, counted."""
     found: Counter = Counter()
     try:
-        fields = [f"{{{name}}}" for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parsed = string.Formatter().parse(text)
+        fields = [f"{{{name}}}" for _, name, _, _ in parsed if name is not None]
     except ValueError:  # a lone brace (JSON in a code span): count the well-formed fields only
         fields = re.findall(r"(?<!\{)\{[A-Za-z_]\w*(?:[!:][^{}]*)?\}(?!\})", text)
     found.update(fields)
@@ -135,7 +136,7 @@ def _po_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / "orwidgets.po"
 
 
-# --- the real catalogues -----------------------------------------------------------------------------
+# --- the real catalogues --------------------------------------------------------------------------
 
 
 def test_extraction_finds_what_the_notebook_build_and_the_presets_mark(used):
@@ -150,7 +151,8 @@ def test_extraction_finds_what_the_notebook_build_and_the_presets_mark(used):
 def test_every_string_the_code_uses_is_translated(used, lang):
     path = _po_path(lang)
     assert path.is_file(), f"no catalogue for {lang}: {RUN_MESSAGES}"
-    found = problems(used, path.read_text(encoding="utf-8"), lang, path.relative_to(ROOT).as_posix())
+    where = path.relative_to(ROOT).as_posix()
+    found = problems(used, path.read_text(encoding="utf-8"), lang, where)
     assert found == [], RUN_MESSAGES
 
 
@@ -231,7 +233,7 @@ def test_a_translator_reads_the_catalogue(lang):
     assert i18n.Translator("en")("paid RPS") == "paid RPS"
 
 
-# --- the checker catches each kind of gap (a tiny catalogue of its own) ----------------------------
+# --- the checker catches each kind of gap (a tiny catalogue of its own) ---------------------------
 
 _HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
 _USED = {"Balance": ["x.py:1"], "{low} for everyone": ["x.py:2"], "`GET /key` shape": ["x.py:3"],

@@ -42,7 +42,7 @@ def _relative_links(text: str) -> list[str]:
             if not re.match(r"[a-z]+:", link)]
 
 
-# --- the READMEs ------------------------------------------------------------------------------------
+# --- the READMEs ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
@@ -82,7 +82,7 @@ def test_the_english_readme_points_to_each_language():
         assert f"]({name})" in text
 
 
-# --- the glossaries --------------------------------------------------------------------------------
+# --- the glossaries -------------------------------------------------------------------------------
 
 
 def _rows(text: str) -> dict[str, str]:
@@ -128,7 +128,7 @@ def test_japanese_prose_is_in_desu_masu_style():
     assert plain == []
 
 
-# --- CI can draw the characters ----------------------------------------------------------------------
+# --- CI can draw the characters -------------------------------------------------------------------
 
 
 def test_ci_installs_the_cjk_fonts_beside_chromium():

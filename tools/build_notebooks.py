@@ -611,7 +611,8 @@ def _widget_names() -> frozenset[str]:
         return isinstance(obj, type) and issubclass(obj, ipywidgets.Widget)
 
     ours = {name for name in widgets.__all__ if is_widget(getattr(widgets, name))}
-    return frozenset(ours | {name for name in dir(ipywidgets) if is_widget(getattr(ipywidgets, name))})
+    theirs = {name for name in dir(ipywidgets) if is_widget(getattr(ipywidgets, name))}
+    return frozenset(ours | theirs)
 
 
 def widget_calls(cells: list[Cell]) -> Counter:

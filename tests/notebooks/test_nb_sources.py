@@ -94,7 +94,7 @@ def test_notebook_runs_on_the_python3_kernel(name):
     assert _read(name).metadata.kernelspec.name == "python3"
 
 
-# --- the builder on a scratch tree (the `scratch` fixture: conftest.py) ------------------------------
+# --- the builder on a scratch tree (the `scratch` fixture: conftest.py) ---------------------------
 
 _SOURCE = """---
 jupytext:
@@ -174,7 +174,7 @@ def test_a_malformed_placeholder_is_refused(builder, scratch):
         builder.build_all()
 
 
-# --- no prose renders as math ----------------------------------------------------------------------
+# --- no prose renders as math ---------------------------------------------------------------------
 # A pair of bare `$` in markdown is typeset as LaTeX by JupyterLab, Notebook 7, Voila and GitHub.
 # Sources write `\$`; the build turns it into a dollar no renderer pairs. Any bare `$` fails.
 
@@ -368,7 +368,7 @@ def test_prose_follows_a_changed_policy_number(builder, monkeypatch):
     assert "**1,234**" in text and f"**{policy.FREE_DAILY_LOW:,}**" in text
 
 
-# --- the text agrees with itself and with the versions (issue 13) -----------------------------------
+# --- the text agrees with itself and with the versions (issue 13) ---------------------------------
 
 
 def _md_cells_in_order(builder, name="01-tutorial.ipynb"):
