@@ -12,6 +12,14 @@ In code, mark text with a translator's call so that ``pybabel extract`` finds it
     _ = translator(lang)          # a Translator: _("text"), _.ngettext("one", "many", n)
     label = _("Balance (USD)")
     LABEL = N_("Top up")          # module-level constant: marked now, translated when shown
+
+What Babel extracts (``babel.cfg``, ``make messages``) are the literal arguments of ``_``,
+``N_``, ``gettext`` and ``ngettext`` (singular and plural), whether called as a name or as an
+attribute (``_.ngettext``). Keep the call out of f-strings (Babel cannot see inside them) and pass
+``_`` a literal or a variable holding ``N_``-marked text; placeholders are ``str.format`` fields
+(``_("{n} calls").format(n=n)``), so a translator can move them. ``tests/test_i18n_catalogues.py``
+fails when a catalogue lacks a string the code uses; ``orwidgets/locale/README.md`` is the
+translators' guide.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ __all__ = [
     "LOCALE_DIR",
     "Translator",
     "N_",
+    "catalogue_path",
     "get_language",
     "normalize_language",
     "set_language",
@@ -55,6 +64,7 @@ _SPELLINGS = {
 _lock = threading.Lock()
 _chosen: str | None = None
 _warned_env: set[str] = set()
+_warned_missing: set[str] = set()
 
 
 def normalize_language(value: object, name: str = "lang") -> str:
@@ -109,6 +119,12 @@ def get_language(lang: str | None = None) -> str:
     return chosen or given or _from_env() or DEFAULT_LANGUAGE
 
 
+def catalogue_path(lang: str) -> Path:
+    """Where the compiled catalogue (``.mo``) of ``lang`` is read from; the build makes it from
+    the ``.po`` beside it (``hatch_build.py``)."""
+    return LOCALE_DIR / normalize_language(lang) / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it (module-level constants)."""
     return message
@@ -127,10 +143,19 @@ class Translator:
         self.lang = normalize_language(lang)
         if self.lang == DEFAULT_LANGUAGE:
             self._catalogue: _gettext.NullTranslations = _gettext.NullTranslations()
-        else:
-            self._catalogue = _gettext.translation(
-                DOMAIN, localedir=str(LOCALE_DIR), languages=[self.lang], fallback=True
+            return
+        compiled = catalogue_path(self.lang)
+        if not compiled.is_file() and self.lang not in _warned_missing:
+            # A checkout used without installing it: say why the text stays English, once.
+            _warned_missing.add(self.lang)
+            warnings.warn(
+                f"orwidgets has no compiled catalogue for {self.lang!r} ({compiled} is missing): "
+                "showing English; `pip install -e .` or `make messages` compiles it",
+                stacklevel=2,
             )
+        self._catalogue = _gettext.translation(
+            DOMAIN, localedir=str(LOCALE_DIR), languages=[self.lang], fallback=True
+        )
 
     def __call__(self, message: str) -> str:
         return self._catalogue.gettext(message)

@@ -63,3 +63,30 @@ def test_package_exports_the_language_functions():
     import orwidgets
 
     assert orwidgets.set_language is set_language and orwidgets.get_language is get_language
+
+
+def test_a_missing_catalogue_warns_once_and_shows_english(monkeypatch, tmp_path):
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(i18n, "_warned_missing", set())
+    missing = tmp_path / "ja" / "LC_MESSAGES" / "orwidgets.mo"
+    assert i18n.catalogue_path("ja_JP") == missing
+    with pytest.warns(UserWarning) as caught:
+        assert i18n.Translator("ja")("paid RPS") == "paid RPS"
+    assert [str(w.message) for w in caught] == [
+        f"orwidgets has no compiled catalogue for 'ja' ({missing} is missing): showing English; "
+        "`pip install -e .` or `make messages` compiles it"
+    ]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second one in the same process stays quiet
+        assert i18n.Translator("ja")("paid RPS") == "paid RPS"
+
+
+def test_english_needs_no_catalogue(monkeypatch, tmp_path):
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert i18n.Translator("en")("paid RPS") == "paid RPS"

@@ -13,6 +13,8 @@ project that uses the plugin's fixtures.
 
 from __future__ import annotations
 
+import gettext
+import io
 import os
 import pathlib
 import subprocess
@@ -25,7 +27,9 @@ import zipfile
 import pytest
 
 import orwidgets
+from orwidgets.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
+TRANSLATED = [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VERSION = orwidgets.__version__
 
@@ -84,12 +88,34 @@ def test_the_sdist_holds_what_a_source_build_needs(dist):
     assert {"README.md", "LICENSE", "pyproject.toml", "PKG-INFO", "orwidgets/__init__.py",
             "orwidgets/_version.py", "orwidgets/py.typed"} <= names
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "benchmarks/"))]
+    # what a wheel built from it needs to compile the translations: the hook and the catalogues
+    assert {"hatch_build.py", "babel.cfg", "orwidgets/locale/orwidgets.pot",
+            *(f"orwidgets/locale/{lang}/LC_MESSAGES/orwidgets.po" for lang in TRANSLATED)} <= names
+    assert not [n for n in names if n.endswith(".mo")]  # build products, made from the .po
 
 
-@pytest.fixture(scope="module")
-def clean_venv(dist, tmp_path_factory) -> pathlib.Path:
-    """A venv with the built wheel installed (not editable); dependencies as the module says."""
-    root = tmp_path_factory.mktemp("clean")
+def _po_translation(lang: str, msgid: str) -> str:
+    """``msgid``'s translation as the checkout's catalogue has it (read with Babel)."""
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "orwidgets" / "locale" / lang / "LC_MESSAGES" / "orwidgets.po").open("rb") as f:
+        return read_po(f, locale=lang).get(msgid).string
+
+
+def test_the_wheel_carries_the_compiled_catalogues_and_not_their_sources(dist):
+    wheel = _only(dist, f"orwidgets-{VERSION}-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        compiled = {lang: gettext.GNUTranslations(io.BytesIO(
+            zf.read(f"orwidgets/locale/{lang}/LC_MESSAGES/orwidgets.mo"))) for lang in TRANSLATED}
+    assert [n for n in names if "/locale/" in n] == sorted(
+        f"orwidgets/locale/{lang}/LC_MESSAGES/orwidgets.mo" for lang in TRANSLATED)
+    for lang, catalogue in compiled.items():
+        assert catalogue.gettext("paid RPS") == _po_translation(lang, "paid RPS") != "paid RPS"
+
+
+def _venv_with_our_dependencies(root: pathlib.Path) -> pathlib.Path:
+    """A venv under ``root`` whose dependencies are this venv's files, orwidgets' own excepted."""
     venv = root / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
@@ -103,9 +129,16 @@ def clean_venv(dist, tmp_path_factory) -> pathlib.Path:
             if not entry.name.startswith(ours) and not (deps / entry.name).exists():
                 (deps / entry.name).symlink_to(entry.path)
     (site / "_orwidgets_test_dependencies.pth").write_text(f"{deps}\n", encoding="utf-8")
+    return venv
+
+
+@pytest.fixture(scope="module")
+def clean_venv(dist, tmp_path_factory) -> pathlib.Path:
+    """A venv with the built wheel installed (not editable); dependencies as the module says."""
+    venv = _venv_with_our_dependencies(tmp_path_factory.mktemp("clean"))
     wheel = _only(dist, "*.whl")
-    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
-         "--no-cache-dir", "--quiet", wheel)
+    _run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--no-deps",
+         "--no-index", "--no-cache-dir", "--quiet", wheel)
     return venv
 
 
@@ -181,3 +214,44 @@ def test_a_small_project_uses_the_plugin_from_the_wheel(clean_venv, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"orwidgets-{VERSION}" in run.stdout  # the header's list of plugins
     assert "2 passed" in run.stdout
+
+
+_SPEAK = "from orwidgets.i18n import Translator; import orwidgets, sys; " \
+         "sys.stdout.buffer.write((orwidgets.__file__ + '\\n' + " \
+         "'\\n'.join(Translator(l)('paid RPS') for l in sys.argv[1:])).encode())"
+
+
+def test_the_installed_wheel_speaks_every_language(clean_venv, tmp_path):
+    run = _run(clean_venv / "bin" / "python", "-c", _SPEAK, *TRANSLATED, cwd=tmp_path,
+               env=_clean_env())
+    path, *said = run.stdout.splitlines()
+    assert path.startswith(str(clean_venv))
+    assert said == [_po_translation(lang, "paid RPS") for lang in TRANSLATED]
+
+
+@pytest.fixture(scope="module")
+def editable(tmp_path_factory) -> tuple[pathlib.Path, pathlib.Path]:
+    """``pip install -e`` of a copy of the checkout's files (no .mo among them), offline:
+    (the venv, the copy)."""
+    root = tmp_path_factory.mktemp("editable")
+    listed = _run("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=ROOT)
+    copy = root / "checkout"
+    for name in filter(None, listed.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            (copy / name).write_bytes((ROOT / name).read_bytes())
+    assert not list(copy.glob("orwidgets/locale/**/*.mo"))
+    venv = _venv_with_our_dependencies(root)
+    _run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--no-deps",
+         "--no-index", "--no-build-isolation", "--no-cache-dir", "--quiet", "-e", copy)
+    return venv, copy
+
+
+def test_an_editable_install_compiles_the_catalogues_where_it_imports_them(editable, tmp_path):
+    venv, copy = editable
+    for lang in TRANSLATED:
+        assert (copy / "orwidgets" / "locale" / lang / "LC_MESSAGES" / "orwidgets.mo").is_file()
+    run = _run(venv / "bin" / "python", "-c", _SPEAK, *TRANSLATED, cwd=tmp_path, env=_clean_env())
+    path, *said = run.stdout.splitlines()
+    assert path == str(copy / "orwidgets" / "__init__.py")
+    assert said == [_po_translation(lang, "paid RPS") for lang in TRANSLATED]

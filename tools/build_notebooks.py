@@ -7,7 +7,19 @@ in MyST markdown as jupytext reads it (``notebooks/src/<lang>/<name>.md``)::
     .venv/bin/python tools/build_notebooks.py --check  # exit 1 if a committed notebook differs
 
 English (``src/en``) builds to ``notebooks/<name>.ipynb``, where the links and the Binder badges
-point; any other language builds to ``notebooks/<lang>/<name>.ipynb``.
+point; Japanese and Chinese (``src/ja``, ``src/zh``) build to ``notebooks/<lang>/<name>.ipynb``
+under the same names. A language with no sources yet is said in one line and skipped; a folder
+named for a language orwidgets does not speak is an error.
+
+**Translations follow English** (:func:`drift`, run by ``--check`` and by ``tests/notebooks``):
+a translation has every notebook English has, every cell under the same id, kind and order (it may
+add markdown cells, never code cells), the same cell metadata, every ``{{ placeholder }}`` and
+heading of each English markdown cell, and each code cell identical to English's except for
+comments, docstrings and printed text: the string literals inside ``print(...)``, the literal text
+of f-strings (their ``{fields}`` stay, in any order), the strings joined to them with ``+``, plus
+an ``orwidgets.set_language("<lang>")`` line and ``import orwidgets`` [inv]. Every widget
+constructor English calls is called. Relative links must resolve from ``notebooks/<lang>/``
+(``../../docs/...``).
 
 What a source may contain:
 
@@ -28,8 +40,12 @@ Committed notebooks carry no outputs and no widget state (an executed FigureWidg
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
+import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,11 +64,13 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
 
 from orwidgets import policy as P  # noqa: E402
 from orwidgets.client import PRESETS  # noqa: E402
-from orwidgets.i18n import Translator  # noqa: E402
+from orwidgets.i18n import LANGUAGES, N_, Translator, normalize_language  # noqa: E402
 
 __all__ = [
     "Cell",
     "languages",
+    "languages_without_sources",
+    "drift",
     "sources",
     "read_source",
     "output_path",
@@ -82,9 +100,31 @@ _CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # nbformat 4.5's rule for cell 
 
 
 def languages() -> list[str]:
-    """The languages that have sources, the source language first."""
+    """The languages that have a source folder, the source language first; ``ValueError`` for a
+    folder that is not one of :data:`orwidgets.i18n.LANGUAGES` spelled as it is there."""
     found = sorted(p.name for p in SOURCE_DIR.iterdir() if p.is_dir()) if SOURCE_DIR.is_dir() else []
+    for name in found:
+        try:
+            known = normalize_language(name) == name
+        except ValueError:
+            known = False
+        if not known:
+            raise ValueError(
+                f"{_shown(SOURCE_DIR / name)}: not a language folder; orwidgets speaks "
+                f"{', '.join(LANGUAGES)} (folders named exactly so)"
+            )
     return sorted(found, key=lambda lang: lang != SOURCE_LANGUAGE)
+
+
+def languages_without_sources() -> list[str]:
+    """The languages orwidgets speaks that have no notebook source at all yet (the translations
+    arrive later: until then they are skipped, and said so)."""
+    return [lang for lang in LANGUAGES if not sources(lang)]
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def output_path(lang: str, name: str) -> Path:
@@ -96,7 +136,7 @@ def output_path(lang: str, name: str) -> Path:
 def read_source(path: Path) -> list[Cell]:
     """The cells of one MyST source, each with its explicit id (``ValueError`` if one lacks it)."""
     nb = jupytext.reads(path.read_text(encoding="utf-8"), fmt="myst")
-    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    where = _shown(path)
     cells: list[Cell] = []
     seen: set[str] = set()
     for number, cell in enumerate(nb.cells, 1):
@@ -119,7 +159,8 @@ def read_source(path: Path) -> list[Cell]:
 
 
 def sources(lang: str = SOURCE_LANGUAGE) -> dict[str, list[Cell]]:
-    """Notebook name (without ``.ipynb``) -> its cells, for every source of ``lang``."""
+    """Notebook name (without ``.ipynb``) -> its cells, for every source of ``lang`` (empty when
+    the language has none yet)."""
     folder = SOURCE_DIR / lang
     return {path.stem: read_source(path) for path in sorted(folder.glob("*.md"))}
 
@@ -288,7 +329,8 @@ def _money(usd: float) -> str:
 def _rps_examples_table(_: Translator) -> str:
     """The spec's worked examples of the article's rule, computed by the policy functions."""
     version = P.get_policy(P.DEFAULT_POLICY_ID)
-    rows = [f"| {_('balance')} | {_('paid RPS')} | {_('rule')} |", "|---:|---:|---|"]
+    headers = [_("balance"), _("paid RPS"), _("rule")]  # not inside an f-string: Babel skips those
+    rows = ["| " + " | ".join(headers) + " |", "|---:|---:|---|"]
     for balance in (0.5, 1, 1.2, 5, 10, 499.01, 500, 1000):
         answer = P.explain_paid_rps(balance, version)
         rows.append(f"| {_money(balance)} | {answer.rps} | {answer.rule} |")
@@ -334,23 +376,23 @@ def _timeline_table(_: Translator) -> str:
 
 #: The fields the list of differences compares, with their labels (translated when shown).
 _FIELD_NAMES = {
-    "free_per_minute": "free-model requests per minute",
-    "free_daily_low": "free-model requests per day (without top-up)",
-    "free_daily_high": "free-model requests per day after topping up",
-    "topup_threshold_usd": "credits purchased that unlock the higher tier",
-    "free_grant_from_usd": "credits purchased from which the higher tier is granted",
-    "paid_rps_linked": "paid RPS follows the balance",
-    "in_flight_budget": "paid requests held against an in-flight spending budget",
-    "credit_402_metadata": "`402` answers carry `limit_source` and `remedy_hint`",
-    "key_shape": "`GET /api/v1/key` answer shape",
-    "credits_requires_management": "`GET /api/v1/credits` needs a management key",
-    "no_auth_message": "`401` message without a key",
+    "free_per_minute": N_("free-model requests per minute"),
+    "free_daily_low": N_("free-model requests per day (without top-up)"),
+    "free_daily_high": N_("free-model requests per day after topping up"),
+    "topup_threshold_usd": N_("credits purchased that unlock the higher tier"),
+    "free_grant_from_usd": N_("credits purchased from which the higher tier is granted"),
+    "paid_rps_linked": N_("paid RPS follows the balance"),
+    "in_flight_budget": N_("paid requests held against an in-flight spending budget"),
+    "credit_402_metadata": N_("`402` answers carry `limit_source` and `remedy_hint`"),
+    "key_shape": N_("`GET /api/v1/key` answer shape"),
+    "credits_requires_management": N_("`GET /api/v1/credits` needs a management key"),
+    "no_auth_message": N_("`401` message without a key"),
 }
 #: How a field shows ``None``, where "none" would mislead.
-_NONE_SHOWN = {"free_grant_from_usd": "as the threshold"}
+_NONE_SHOWN = {"free_grant_from_usd": N_("as the threshold")}
 
 
-def _show(value: Any, _: Translator, none: str = "none") -> str:
+def _show(value: Any, _: Translator, none: str = N_("none")) -> str:
     if value is None:
         return _(none)
     if isinstance(value, bool):
@@ -376,7 +418,7 @@ def _differences(_: Translator) -> str:
         for name, label in _FIELD_NAMES.items():
             old, new = getattr(before, name), getattr(after, name)
             if old != new:
-                none = _NONE_SHOWN.get(name, "none")
+                none = _NONE_SHOWN.get(name, N_("none"))
                 lines.append(
                     f"- {_(label)}: {_show(old, _, none)} -> **{_show(new, _, none)}**"
                 )
@@ -437,6 +479,267 @@ def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
     }
 
 
+# --- Translations follow English (drift) ---------------------------------------------------------
+
+_KIND = {"md": "markdown", "code": "code"}
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s", re.MULTILINE)
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_TEXT = "…"  # what printed text becomes before code cells are compared
+
+
+def _prose(markdown: str) -> str:
+    return "".join(piece for is_code, piece in _text_segments(markdown) if not is_code)
+
+
+def _headings(markdown: str) -> list[int]:
+    return [len(m.group(1)) for m in _HEADING.finditer(_prose(markdown))]
+
+
+class _CodeShape(ast.NodeTransformer):
+    """A code cell as the comparison sees it: printed text, f-string text, docstrings and the
+    language's own ``set_language`` / ``import orwidgets`` lines taken out."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.text = 0  # > 0 inside print(...) or a "+" chain that joins strings
+
+    def _body(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        kept = []
+        for statement in statements:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and \
+                    isinstance(statement.value.value, str):
+                continue  # a docstring or a bare string: a comment
+            if self._language_line(statement):
+                continue
+            kept.append(self.visit(statement))
+        return kept
+
+    def _language_line(self, statement: ast.stmt) -> bool:
+        if isinstance(statement, ast.Import):
+            return [(a.name, a.asname) for a in statement.names] == [("orwidgets", None)]
+        if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+            return False
+        call = statement.value
+        name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+        if name != "set_language" or len(call.args) != 1 or call.keywords:
+            return False
+        arg = call.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return False
+        try:
+            return normalize_language(arg.value) == self.lang
+        except ValueError:
+            return False
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for name in ("body", "orelse", "finalbody"):
+            value = getattr(node, name, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(node, name, self._body(value))
+        return super().generic_visit(node)
+
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        node.body = self._body(node.body)
+        return node
+
+    def _as_text(self, node: ast.AST, is_text: bool) -> ast.AST:
+        """Visit ``node``; when ``is_text``, its string literals are the language's."""
+        self.text += is_text
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.text -= is_text
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        return self._as_text(node, getattr(node.func, "id", None) == "print")
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        return self._as_text(node, isinstance(node.op, ast.Add) and _joins_text(node))
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if self.text and isinstance(node.value, str):
+            return ast.copy_location(ast.Constant(_TEXT), node)
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        fields = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                shown = ast.unparse(self.visit(part.value))
+                if part.conversion != -1:
+                    shown += "!" + chr(part.conversion)
+                if part.format_spec is not None:
+                    shown += ":" + ast.unparse(part.format_spec)
+                fields.append(shown)
+        # its text is the language's; its fields stay, in whatever order the sentence needs
+        return ast.copy_location(ast.Constant(f"f{_TEXT}{{{', '.join(sorted(fields))}}}"), node)
+
+
+def _joins_text(node: ast.AST) -> bool:
+    """Whether a ``+`` chain has a string in it: ``f"{n} call" + ("s" if n != 1 else "")``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _joins_text(node.left) or _joins_text(node.right)
+    if isinstance(node, ast.IfExp):
+        return _joins_text(node.body) or _joins_text(node.orelse)
+    return isinstance(node, ast.JoinedStr) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+
+
+def _python(source: str) -> str:
+    """A cell's IPython (``%magic``, ``!shell``) as plain Python, when IPython is installed."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - the lab extra brings IPython
+        return source
+    return TransformerManager().transform_cell(source)
+
+
+def code_shape(source: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """``source`` with what a translation may change taken out (``SyntaxError`` if it does not
+    parse): two cells that agree here do the same thing."""
+    tree = ast.parse(_python(source))
+    return ast.unparse(_CodeShape(lang).visit(tree))
+
+
+def _widget_names() -> frozenset[str]:
+    import ipywidgets
+
+    from orwidgets import widgets
+
+    def is_widget(obj: object) -> bool:
+        return isinstance(obj, type) and issubclass(obj, ipywidgets.Widget)
+
+    ours = {name for name in widgets.__all__ if is_widget(getattr(widgets, name))}
+    theirs = {name for name in dir(ipywidgets) if is_widget(getattr(ipywidgets, name))}
+    return frozenset(ours | theirs)
+
+
+def widget_calls(cells: list[Cell]) -> Counter:
+    """How often the code cells call each widget constructor (ours and ipywidgets')."""
+    names = _widget_names()
+    calls: Counter = Counter()
+    for cell in cells:
+        if cell.kind != "code":
+            continue
+        try:
+            tree = ast.parse(_python(cell.source))
+        except SyntaxError:
+            continue  # drift() reports it
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in names:
+                    calls[name] += 1
+    return calls
+
+
+def _first_difference(english: str, translated: str) -> str:
+    """The first place two code shapes part: ``English 'a = 1', here 'a = 2'``."""
+    removed: list[str] = []
+    added: list[str] = []
+    for line in difflib.unified_diff(english.splitlines(), translated.splitlines(), lineterm="",
+                                     n=0):
+        if line.startswith("@@"):
+            if removed or added:
+                break
+        elif line.startswith("-") and not line.startswith("---"):
+            removed.append(line[1:].strip())
+        elif line.startswith("+") and not line.startswith("+++"):
+            added.append(line[1:].strip())
+    return (f"English {removed[0] if removed else 'nothing'!r}, "
+            f"here {added[0] if added else 'nothing'!r}")
+
+
+def _notebook_drift(name: str, english: list[Cell], translated: list[Cell], lang: str) -> list[str]:
+    where = f"src/{lang}/{name}.md"
+    theirs = {cell.id: cell for cell in translated}
+    found = []
+    for cell in english:
+        other = theirs.get(cell.id)
+        if other is None:
+            found.append(f"{where}: lacks the {_KIND[cell.kind]} cell {cell.id!r}")
+        elif other.kind != cell.kind:
+            found.append(f"{where}: cell {cell.id!r} is {_KIND[other.kind]}, English has "
+                         f"{_KIND[cell.kind]}")
+    ours = {cell.id for cell in english}
+    found += [f"{where}: code cell {cell.id!r} is not in English (a translation adds no code)"
+              for cell in translated if cell.kind == "code" and cell.id not in ours]
+    common = [cell.id for cell in translated if cell.id in ours]
+    expected = [cell.id for cell in english if cell.id in theirs]
+    if common != expected:
+        first = next(i for i, (a, b) in enumerate(zip(common, expected)) if a != b)
+        found.append(f"{where}: cells out of English's order: {common[first]!r} where English has "
+                     f"{expected[first]!r}")
+    for cell in english:
+        other = theirs.get(cell.id)
+        if other is None or other.kind != cell.kind:
+            continue
+        if other.metadata != cell.metadata:
+            found.append(f"{where}: cell {cell.id!r} metadata {other.metadata} differs from "
+                         f"English's {cell.metadata}")
+        if cell.kind == "md":
+            missing = sorted(set(_PLACEHOLDER.findall(cell.source))
+                             - set(_PLACEHOLDER.findall(other.source)))
+            if missing:
+                found.append(f"{where}: cell {cell.id!r} lacks "
+                             + ", ".join(f"{{{{ {m} }}}}" for m in missing))
+            if _headings(other.source) != _headings(cell.source):
+                found.append(f"{where}: cell {cell.id!r} has headings {_headings(other.source)} "
+                             f"(levels), English {_headings(cell.source)}")
+            continue
+        try:
+            shape = code_shape(other.source, lang)
+        except SyntaxError as exc:
+            found.append(f"{where}: code cell {cell.id!r} does not parse: {exc.msg} "
+                         f"(line {exc.lineno})")
+            continue
+        english_shape = code_shape(cell.source)
+        if shape != english_shape:
+            found.append(f"{where}: code cell {cell.id!r} differs from English beyond comments "
+                         f"and printed text: {_first_difference(english_shape, shape)}")
+    english_calls, their_calls = widget_calls(english), widget_calls(translated)
+    for widget, count in sorted(english_calls.items()):
+        if their_calls[widget] < count:
+            found.append(f"{where}: calls {widget} {their_calls[widget]} time(s), English "
+                         f"{count}")
+    return found
+
+
+def _broken_links(lang: str, name: str, cells: list[Cell]) -> list[str]:
+    folder = output_path(lang, name).parent
+    found = []
+    for cell in cells:
+        if cell.kind != "md":
+            continue
+        for link in _LINK.findall(_prose(cell.source)):
+            target = link.split("#")[0]
+            # lexically: notebooks/<lang>/ may not be built yet
+            if target and not re.match(r"[a-z][a-z0-9+.-]*:", target) and \
+                    not Path(os.path.normpath(folder / target)).exists():
+                found.append(f"src/{lang}/{name}.md: cell {cell.id!r} links to {link}, which "
+                             f"does not exist from {_shown(folder)}/")
+    return found
+
+
+def drift(lang: str) -> list[str]:
+    """Where ``lang``'s sources fall behind English, one line each (empty: none, or no sources
+    yet: see :func:`languages_without_sources`)."""
+    theirs = sources(lang)
+    if not theirs or lang == SOURCE_LANGUAGE:
+        return []
+    english = sources(SOURCE_LANGUAGE)
+    found = [f"src/{lang}: lacks {name}.md (English has it)" for name in english
+             if name not in theirs]
+    found += [f"src/{lang}/{name}.md: no English source has this name" for name in theirs
+              if name not in english]
+    for name, cells in theirs.items():
+        if name in english:
+            found += _notebook_drift(name, english[name], cells, lang)
+        found += _broken_links(lang, name, cells)
+    return found
+
+
 # --- Notebooks ----------------------------------------------------------------------------------
 
 _METADATA = {
@@ -477,19 +780,26 @@ def build_all() -> dict[Path, str]:
 
 def _committed() -> list[Path]:
     """The notebooks in the output folders now (to find ones no source builds any more)."""
-    folders = [NOTEBOOK_DIR] + [NOTEBOOK_DIR / lang for lang in languages()]
+    folders = [NOTEBOOK_DIR] + [NOTEBOOK_DIR / lang for lang in LANGUAGES]
     return sorted({p for folder in folders if folder.is_dir() for p in folder.glob("*.ipynb")})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a notebook is out of date")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if a notebook is out of date or a translation drifts")
     args = parser.parse_args(argv)
     try:
         built = build_all()
+        drifted = [line for lang in languages() for line in drift(lang)]
+        waiting = languages_without_sources()
     except ValueError as exc:  # a source error: one clear line, no traceback
         print(f"build_notebooks: {exc}", file=sys.stderr)
         return 2
+    if waiting:
+        print(f"build_notebooks: no sources yet for {', '.join(waiting)} "
+              f"({', '.join(f'notebooks/src/{lang}/' for lang in waiting)}): nothing to build "
+              "for them")
     stale = []
     for path, text in built.items():
         if args.check:
@@ -505,7 +815,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     if stale:
         print("out of date (run tools/build_notebooks.py): " + ", ".join(stale), file=sys.stderr)
-    return 1 if stale or orphans else 0
+    for line in drifted:
+        print(f"drift: {line}", file=sys.stderr)
+    return 1 if stale or orphans or drifted else 0
 
 
 if __name__ == "__main__":

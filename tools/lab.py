@@ -17,15 +17,28 @@ outputs and megabytes of widget state into them. So ``make lab`` opens a **worki
   ``my-notebooks/`` sits at the depth of ``notebooks/``, so relative links (``../docs/...``) work
   in both.
 
+**Languages.** ``make lab NB_LANG=ja`` (or ``zh``; ``en`` by default) opens that language's
+tutorial, ``notebooks/<lang>/01-tutorial.ipynb``, through its own working copies in
+``my-notebooks/<lang>/``, and starts JupyterLab with ``ORWIDGETS_LANG`` set to the language, so
+the kernels it starts (which inherit the server's environment) make widgets in that language.
+``make voila NB_LANG=ja`` serves the same notebook with Voila (no working copy: Voila never
+saves). The variable is ``NB_LANG``, not ``LANG`` or ``LANGUAGE``: those are the locale's.
+``--check`` refuses an unknown language, or one whose tutorial is not built yet, in one line with
+exit status 2; it needs only the standard library, so ``make`` runs it before installing anything.
+
 Usage (``make lab`` runs exactly this; anything after ``--`` goes to ``jupyter lab``)::
 
     .venv/bin/python tools/lab.py [--lang en] [--print] [-- --port 8899 ...]
+    .venv/bin/python tools/lab.py --voila [--lang en] [--print] [-- --port 8866 ...]
+    python3 tools/lab.py --check --lang ja
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -33,8 +46,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
+I18N = ROOT / "orwidgets" / "i18n.py"  # the languages orwidgets speaks, and how they are spelled
 SOURCE_LANGUAGE = "en"  # builds to notebooks/; other languages to notebooks/<lang>/
 TUTORIAL = "01-tutorial.ipynb"
 WORK_DIR = "my-notebooks"
@@ -52,7 +67,18 @@ LAB_SETTINGS: dict[str, dict[str, object]] = {
     },
 }
 
-__all__ = ["Plan", "plan", "prepare", "lab_argv", "main"]
+__all__ = ["Plan", "plan", "prepare", "lab_argv", "voila_argv", "kernel_env", "main"]
+
+
+@functools.lru_cache(maxsize=1)
+def _i18n() -> ModuleType:
+    """``orwidgets/i18n.py`` on its own (standard library only), so that the language is checked
+    the package's way before anything is installed."""
+    spec = importlib.util.spec_from_file_location("_orwidgets_i18n", I18N)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)
@@ -87,11 +113,18 @@ class Plan:
 
 
 def plan(root: Path = ROOT, lang: str = SOURCE_LANGUAGE) -> Plan:
-    """The layout for ``lang``; ``ValueError`` if no built notebooks exist for it."""
-    result = Plan(Path(root).resolve(), lang)
+    """The layout for ``lang`` (``ja_JP``, ``zh-CN``... are understood); ``ValueError`` for a
+    language orwidgets does not speak, or one whose tutorial is not built yet."""
+    root = Path(root).resolve()
+    i18n = _i18n()
+    lang = i18n.normalize_language(lang, "NB_LANG")
+    result = Plan(root, lang)
     if not (result.sources / TUTORIAL).is_file():
+        tutorial = (result.sources / TUTORIAL).relative_to(root)
         raise ValueError(
-            f"no tutorial for language {lang!r}: {result.sources / TUTORIAL} does not exist"
+            f"NB_LANG={lang}: the tutorial in this language is not written yet ({tutorial} does "
+            f"not exist; its sources go in notebooks/src/{lang}/); NB_LANG={SOURCE_LANGUAGE} "
+            "opens the English one"
         )
     return result
 
@@ -165,29 +198,57 @@ def lab_argv(layout: Plan, extra: list[str] | None = None, as_root: bool | None 
     ]  # fmt: skip
 
 
+def voila_argv(layout: Plan, extra: list[str] | None = None) -> list[str]:
+    """The ``voila`` command line that serves ``layout``'s tutorial itself (run from the
+    repository root, where Voila reads ``voila.json``)."""
+    here = Path(sys.executable).parent / "voila"
+    voila = str(here) if here.exists() else (shutil.which("voila") or "voila")
+    return [voila, (layout.sources / TUTORIAL).relative_to(layout.root).as_posix(), *(extra or [])]
+
+
+def kernel_env(layout: Plan, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: ``base`` (default ``os.environ``) with ``ORWIDGETS_LANG`` set to
+    the tutorial's language, which every kernel the server starts inherits."""
+    env = dict(os.environ if base is None else base)
+    env[_i18n().ENV_VAR] = layout.lang
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", default=SOURCE_LANGUAGE, help="the tutorial's language")
+    parser.add_argument("--lang", default=SOURCE_LANGUAGE,
+                        help="the tutorial's language: en, ja or zh (make: NB_LANG=...)")
+    parser.add_argument("--voila", action="store_true",
+                        help="serve the tutorial with Voila instead (make voila)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the language (exit 2 with one line if it cannot open)")
     parser.add_argument(
         "--print", action="store_true", help="prepare, print the command line, do not start it"
     )
-    parser.add_argument("extra", nargs="*", help="after --: more options for jupyter lab")
+    parser.add_argument("extra", nargs="*", help="after --: more options for jupyter lab / voila")
     args = parser.parse_args(argv)
+    name = "make voila" if args.voila else "make lab"
     try:
         layout = plan(ROOT, args.lang)
-        done = prepare(layout)
+        if args.check:
+            return 0
+        done = [] if args.voila else prepare(layout)
     except (ValueError, OSError) as exc:
-        print(f"make lab: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return 2
     for line in done:
-        print(f"make lab: {line}")
-    print(f"make lab: your copies are in {WORK_DIR}/ (git ignores it; what you save stays there)")
-    command = lab_argv(layout, args.extra)
+        print(f"{name}: {line}")
+    if not args.voila:
+        print(f"{name}: your copies are in {WORK_DIR}/ (git ignores it; what you save stays there)")
+    print(f"{name}: widgets speak {layout.lang} (ORWIDGETS_LANG={layout.lang} for the kernels)")
+    command = voila_argv(layout, args.extra) if args.voila else lab_argv(layout, args.extra)
     if args.print:
         print(" ".join(command))
         return 0
     sys.stdout.flush()
-    os.execv(command[0], command)  # jupyter lab takes over this process (Ctrl+C stops it)
+    os.chdir(layout.root)
+    # jupyter lab (or voila) takes over this process (Ctrl+C stops it)
+    os.execve(command[0], command, kernel_env(layout))
     return 0  # pragma: no cover
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from ..engine import PICO, SECONDS_PER_DAY, to_pico
+from ..i18n import N_
 from ..policy import (
     FREE_PER_MINUTE,
     TOPUP_THRESHOLD_USD,
@@ -458,28 +459,28 @@ def _upstream_expected(v: PolicyVersion) -> dict[CallClass, int]:
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
-        "minute", "21 free calls in one minute",
+        "minute", N_("21 free calls in one minute"),
         f"A fresh account sends {FREE_PER_MINUTE + 1} free-model calls inside one clock minute: "
         f"{FREE_PER_MINUTE} pass, the last gets the per-minute 429 (X-RateLimit-Reset: the next "
         "minute).",
         _minute, _minute_expected,
     ),
     Preset(
-        "day", "the 51st free call of the day",
+        "day", N_("the 51st free call of the day"),
         "A never-topped-up account spends its daily free quota from 00:00 UTC, "
         f"{FREE_PER_MINUTE} calls a minute (the preset moves the emulator clock a minute at a "
         "time); one more call gets the per-day 429 until the next 00:00 UTC.",
         _day, _day_expected,
     ),
     Preset(
-        "topup", "1,000-call day after a $10 top-up",
+        "topup", N_("1,000-call day after a $10 top-up"),
         "The account buys the threshold in credits once, which raises the daily free quota; it "
         f"spends it {FREE_PER_MINUTE} calls a clock minute (the emulator clock moves), and one "
         "more call gets the high-balance per-day 429.",
         _topped_up_day, _topped_up_expected,
     ),
     Preset(
-        "burst", "paid burst above your RPS",
+        "burst", N_("paid burst above your RPS"),
         f"A ${BURST_BALANCE_USD:.0f} balance buys {paid_rps(BURST_BALANCE_USD, '2025-04')} paid "
         f"requests per second under 2025-04: a burst of {BURST_CALLS} in one second gets "
         f"{paid_rps(BURST_BALANCE_USD, '2025-04')} through and the rest paid-rate 429s (the "
@@ -487,20 +488,20 @@ PRESETS: tuple[Preset, ...] = (
         _paid_burst, _paid_burst_expected,
     ),
     Preset(
-        "drain", "balance drains mid-burst and RPS falls",
+        "drain", N_("balance drains mid-burst and RPS falls"),
         "The balance starts just above $1 (2 RPS); the second paid call takes it under $1 and the "
         "rate falls to 1 inside the same second. Two seconds later it no longer covers max_tokens: "
         "402.",
         _drain, _drain_expected,
     ),
     Preset(
-        "negative", "negative balance blocks free models",
+        "negative", N_("negative balance blocks free models"),
         "An account at -$0.50 calls a free model and a paid one: every call answers 402, free ones "
         "included. Adding credits to get above zero is the only way out.",
         _negative, _negative_expected,
     ),
     Preset(
-        "upstream", "upstream provider 429 with Retry-After",
+        "upstream", N_("upstream provider 429 with Retry-After"),
         "The provider behind the free model is saturated (emulator fault injection): every third "
         "call gets 'Provider returned error' with Retry-After, even with credits. Back off and "
         "retry; this is not your quota.",

@@ -26,6 +26,22 @@ def builder() -> ModuleType:
     return load_builder()
 
 
+@pytest.fixture
+def scratch(builder, tmp_path, monkeypatch):
+    """The builder pointed at an empty tree under tmp_path; returns a writer of sources."""
+    monkeypatch.setattr(builder, "ROOT", tmp_path)
+    monkeypatch.setattr(builder, "NOTEBOOK_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(builder, "SOURCE_DIR", tmp_path / "notebooks" / "src")
+
+    def write(lang: str, name: str, text: str):
+        path = tmp_path / "notebooks" / "src" / lang / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def run_notebook(tmp_path_factory) -> Callable[[str], Executed]:
     cache: dict[str, Executed] = {}
@@ -39,7 +55,7 @@ def run_notebook(tmp_path_factory) -> Callable[[str], Executed]:
                 nb,
                 timeout=CELL_TIMEOUT_S,
                 kernel_name="python3",
-                resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+                resources={"metadata": {"path": str((NOTEBOOK_DIR / name).parent)}},
             )
             start = time.perf_counter()
             client.execute(env=kernel_env(home))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,12 +49,42 @@ def _run_all_and_save(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def _make_n(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=True, env=env).stdout.splitlines()
+
+
 def test_make_lab_runs_tools_lab_py_and_nothing_that_opens_notebooks_directly():
-    out = subprocess.run(
-        ["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    assert ".venv/bin/python tools/lab.py" in out.splitlines()
-    assert "notebooks/01-tutorial.ipynb" not in out
+    out = _make_n("lab")
+    assert ".venv/bin/python tools/lab.py --lang en" in out
+    assert not [line for line in out if "notebooks/01-tutorial.ipynb" in line]
+
+
+@pytest.mark.parametrize("target", ["lab", "voila"])
+def test_make_checks_nb_lang_before_installing_anything(target):
+    out = _make_n(target, "NB_LANG=ja")
+    check = out.index("python3 tools/lab.py --check --lang ja")
+    install = next(i for i, line in enumerate(out) if "pip install" in line)
+    voila = ["--voila "] if target == "voila" else [""]
+    assert check < install
+    assert out[-1] == f".venv/bin/python tools/lab.py {voila[0]}--lang ja"
+
+
+def test_the_locale_variables_do_not_choose_the_tutorial():
+    env = {**os.environ, "LANG": "ja_JP.UTF-8", "LANGUAGE": "zh_CN", "LC_ALL": "ja_JP.UTF-8"}
+    env.pop("NB_LANG", None)
+    assert _make_n("lab", env=env)[-1] == ".venv/bin/python tools/lab.py --lang en"
+    assert _make_n("voila", env=env)[-1] == ".venv/bin/python tools/lab.py --voila --lang en"
+
+
+def test_make_refuses_an_unknown_nb_lang_in_one_line_with_exit_2():
+    run = subprocess.run(["make", "--no-print-directory", "nb-lang", "NB_LANG=fr"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.splitlines()[0] == (
+        "make lab: NB_LANG: orwidgets speaks en, ja, zh (en English, ja Japanese, zh Simplified "
+        "Chinese), not 'fr'"
+    )
 
 
 def test_first_run_copies_every_notebook_and_writes_the_settings(lab, repo):
@@ -148,13 +179,36 @@ def test_jupyter_lab_command_opens_the_copy_with_the_repository_settings(lab, re
     assert not any(".jupyter/" in a and str(repo) not in a for a in argv)
 
 
-def test_another_language_gets_its_own_copies_and_url(lab, repo):
+def _with_japanese(repo: Path) -> Path:
+    """What the build makes once the Japanese sources exist: notebooks/ja/ (English copies here)."""
     shutil.copytree(repo / "notebooks", repo / "ja")
     (repo / "ja").rename(repo / "notebooks" / "ja")
-    layout = lab.plan(repo, "ja")
+    return repo
+
+
+def test_another_language_gets_its_own_copies_and_url(lab, repo):
+    layout = lab.plan(_with_japanese(repo), "ja_JP.UTF-8")
+    assert layout.lang == "ja"
     lab.prepare(layout)
     assert (repo / "my-notebooks" / "ja" / "01-tutorial.ipynb").exists()
     assert "--LabApp.default_url=/lab/tree/my-notebooks/ja/01-tutorial.ipynb" in lab.lab_argv(layout)
+
+
+def test_the_kernels_get_the_language_through_orwidgets_lang(lab, repo):
+    layout = lab.plan(_with_japanese(repo), "ja")
+    env = lab.kernel_env(layout, {"PATH": "/bin", "ORWIDGETS_LANG": "zh", "LANG": "C.UTF-8"})
+    assert env == {"PATH": "/bin", "ORWIDGETS_LANG": "ja", "LANG": "C.UTF-8"}
+    assert lab.kernel_env(lab.plan(repo, "en"), {})["ORWIDGETS_LANG"] == "en"
+
+
+def test_voila_serves_the_languages_tutorial_itself(lab, repo, monkeypatch, capsys):
+    monkeypatch.setattr(lab, "ROOT", _with_japanese(repo))
+    assert lab.main(["--voila", "--lang", "ja", "--print", "--", "--port=8866"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "make voila: widgets speak ja (ORWIDGETS_LANG=ja for the kernels)"
+    assert Path(lines[1].split()[0]).name == "voila"
+    assert lines[1].split()[1:] == ["notebooks/ja/01-tutorial.ipynb", "--port=8866"]
+    assert not (repo / "my-notebooks").exists()  # Voila never saves: no working copy
 
 
 def test_main_prints_what_it_did_and_the_command(lab, repo, monkeypatch, capsys):
@@ -165,17 +219,45 @@ def test_main_prints_what_it_did_and_the_command(lab, repo, monkeypatch, capsys)
     assert lines[3] == (
         "make lab: your copies are in my-notebooks/ (git ignores it; what you save stays there)"
     )
-    assert lines[4].endswith(" --port=8899") and "--LabApp.default_url=" in lines[4]
+    assert lines[4] == "make lab: widgets speak en (ORWIDGETS_LANG=en for the kernels)"
+    assert lines[5].endswith(" --port=8899") and "--LabApp.default_url=" in lines[5]
 
 
-def test_a_language_without_notebooks_is_one_clear_line_and_exit_2(lab, repo, monkeypatch, capsys):
+def test_a_language_not_built_yet_is_one_clear_line_and_exit_2(lab, repo, monkeypatch, capsys):
     monkeypatch.setattr(lab, "ROOT", repo)
-    assert lab.main(["--lang", "xx", "--print"]) == 2
-    err = capsys.readouterr().err
-    assert err == (
-        f"make lab: no tutorial for language 'xx': "
-        f"{repo.resolve() / 'notebooks' / 'xx' / '01-tutorial.ipynb'} does not exist\n"
+    assert lab.main(["--lang", "zh", "--print"]) == 2
+    assert capsys.readouterr().err == (
+        "make lab: NB_LANG=zh: the tutorial in this language is not written yet "
+        "(notebooks/zh/01-tutorial.ipynb does not exist; its sources go in notebooks/src/zh/); "
+        "NB_LANG=en opens the English one\n"
     )
+    assert not (repo / "my-notebooks").exists()
+
+
+@pytest.mark.parametrize("voila", [[], ["--voila"]])
+def test_an_unknown_language_is_one_clear_line_and_exit_2(lab, repo, monkeypatch, capsys, voila):
+    monkeypatch.setattr(lab, "ROOT", repo)
+    assert lab.main([*voila, "--lang", "zh-TW", "--print"]) == 2
+    name = "make voila" if voila else "make lab"
+    assert capsys.readouterr().err == (
+        f"{name}: NB_LANG: orwidgets speaks en, ja, zh (en English, ja Japanese, zh Simplified "
+        "Chinese), not 'zh-TW'\n"
+    )
+
+
+def test_check_only_checks(lab, repo, monkeypatch, capsys):
+    monkeypatch.setattr(lab, "ROOT", repo)
+    assert lab.main(["--check", "--lang", "en"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert not (repo / "my-notebooks").exists()
+
+
+def test_the_check_runs_on_the_standard_library_alone(tmp_path):
+    # make runs it with the system python3, before the venv exists: no orwidgets import.
+    run = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "tools" / "lab.py"), "--check",
+                          "--lang", "ja_JP"], cwd=tmp_path, capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.startswith("make lab: NB_LANG=ja: the tutorial in this language is not")
 
 
 def test_git_ignores_the_working_copies_and_the_lab_settings():

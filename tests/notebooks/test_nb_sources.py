@@ -94,7 +94,7 @@ def test_notebook_runs_on_the_python3_kernel(name):
     assert _read(name).metadata.kernelspec.name == "python3"
 
 
-# --- the builder on a scratch tree ------------------------------------------------------------------
+# --- the builder on a scratch tree (the `scratch` fixture: conftest.py) ---------------------------
 
 _SOURCE = """---
 jupytext:
@@ -114,22 +114,6 @@ jupytext:
 print({{"json": 1}})
 ```
 """
-
-
-@pytest.fixture
-def scratch(builder, tmp_path, monkeypatch):
-    """The builder pointed at an empty tree under tmp_path; returns a writer of sources."""
-    monkeypatch.setattr(builder, "ROOT", tmp_path)
-    monkeypatch.setattr(builder, "NOTEBOOK_DIR", tmp_path / "notebooks")
-    monkeypatch.setattr(builder, "SOURCE_DIR", tmp_path / "notebooks" / "src")
-
-    def write(lang: str, name: str, text: str):
-        path = tmp_path / "notebooks" / "src" / lang / f"{name}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    return write
 
 
 def test_build_writes_each_language_where_it_belongs(builder, scratch, tmp_path, capsys):
@@ -190,7 +174,7 @@ def test_a_malformed_placeholder_is_refused(builder, scratch):
         builder.build_all()
 
 
-# --- no prose renders as math ----------------------------------------------------------------------
+# --- no prose renders as math ---------------------------------------------------------------------
 # A pair of bare `$` in markdown is typeset as LaTeX by JupyterLab, Notebook 7, Voila and GitHub.
 # Sources write `\$`; the build turns it into a dollar no renderer pairs. Any bare `$` fails.
 
@@ -271,8 +255,10 @@ _POLICY_NUMBERS = sorted(
     reverse=True,
 )
 # A number standing alone: not part of a date, a version, an amount like $0.50 or a longer number.
+# ASCII neighbours only: in Japanese and Chinese a number stands right beside words ("1日50回").
 _BARE_NUMBER = re.compile(
-    r"(?<![\w.,\-/:])(" + "|".join(re.escape(n) for n in _POLICY_NUMBERS) + r")(?![\w%]|[.,:]\d)"
+    r"(?<![A-Za-z0-9_.,\-/:])(" + "|".join(re.escape(n) for n in _POLICY_NUMBERS)
+    + r")(?![A-Za-z0-9_%]|[.,:]\d)"
 )
 
 
@@ -285,17 +271,36 @@ def _templates(builder):
 
 
 _HEADING_NUMBER = re.compile(r"^(#+ )\d+\. ", re.MULTILINE)  # "## 10. What the docs say"
-_SECTION_REFERENCE = re.compile(r"\b([Ss]ections? )\d+\b")  # "see section 10"
+# "see section 10", "第 10 節", "第10节", "10 節" (ja/zh section references)
+_SECTION_REFERENCE = re.compile(r"\b([Ss]ections? )\d+\b|(第\s*)\d+(?=\s*[節节章])|\d+(?=\s*[節节])")
+
+
+def _typed_numbers(markdown: str) -> list[tuple[str, str]]:
+    """(number, its context) for each rule's number typed in ``markdown`` itself."""
+    text = _SECTION_REFERENCE.sub(lambda m: m.group(1) or m.group(2) or "",
+                                  _HEADING_NUMBER.sub(r"\1", markdown))
+    return [(m.group(0), text[max(0, m.start() - 30) : m.end() + 30])
+            for m in _BARE_NUMBER.finditer(text)]
 
 
 def test_prose_templates_type_no_policy_number_themselves(builder):
-    typed = [
-        (name, cell.id, match.group(0), text[max(0, match.start() - 30) : match.end() + 30])
-        for name, cell in _templates(builder)
-        for text in [_SECTION_REFERENCE.sub(r"\1", _HEADING_NUMBER.sub(r"\1", cell.source))]
-        for match in _BARE_NUMBER.finditer(text)
-    ]
+    typed = [(name, cell.id, *found) for name, cell in _templates(builder)
+             for found in _typed_numbers(cell.source)]
     assert typed == [], "use a {{ placeholder }} from prose_values() instead of typing these"
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [(f"1日{policy.FREE_DAILY_LOW}回まで", [str(policy.FREE_DAILY_LOW)]),
+     (f"每天 {policy.FREE_DAILY_HIGH:,} 次", [f"{policy.FREE_DAILY_HIGH:,}"]),
+     (f"{policy.FREE_PER_MINUTE} requests a minute", [str(policy.FREE_PER_MINUTE)]),
+     ("第 10 節と第10节、10 節、section 10 を参照", []),
+     ("## 10. 今日のルール", []),
+     ("2025-04-08 と v1.20、\\$0.50", [])],
+    ids=["ja", "zh", "en", "section-references", "heading", "dates-and-amounts"],
+)
+def test_a_typed_number_is_found_in_every_language(text, numbers):
+    assert [number for number, _ in _typed_numbers(text)] == numbers
 
 
 def test_every_placeholder_a_template_uses_is_provided(builder):
@@ -363,7 +368,7 @@ def test_prose_follows_a_changed_policy_number(builder, monkeypatch):
     assert "**1,234**" in text and f"**{policy.FREE_DAILY_LOW:,}**" in text
 
 
-# --- the text agrees with itself and with the versions (issue 13) -----------------------------------
+# --- the text agrees with itself and with the versions (issue 13) ---------------------------------
 
 
 def _md_cells_in_order(builder, name="01-tutorial.ipynb"):
