@@ -369,6 +369,11 @@ def log_ticks(low: float, high: float, *, money: bool = False,
 _NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 
 
+#: Spans narrower than this are drawn as flat: dollars and requests below a nano-unit are float
+#: noise, and steps that small underflow (hypothesis found 5e-324).
+_FLAT_SPAN = 1e-9
+
+
 def _nice_step(raw: float) -> float:
     """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``raw`` (> 0)."""
     power = 10.0 ** math.floor(math.log10(raw))
@@ -391,7 +396,7 @@ def aligned_ranges(left: tuple[float, float], right: tuple[float, float],
 
     def need(span: tuple[float, float]) -> tuple[float, float]:
         lo, hi = min(0.0, span[0]), max(0.0, span[1])
-        if hi <= lo:
+        if hi - lo <= _FLAT_SPAN:  # nothing to show (or float dust): a unit axis
             return lo, lo + 1.0
         pad = (hi - lo) * 0.04  # a line at the very top or bottom would hide in the frame
         return (lo - pad if lo < 0 else lo), (hi + pad if hi > 0 else hi)

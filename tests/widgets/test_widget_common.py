@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from orwidgets.policy import POLICIES
@@ -232,6 +232,7 @@ def _grid(axis: dict) -> tuple[int, int]:
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
+@example(left=[0.0, 0.0], right=[0.0, 5e-324])  # once underflowed to log10(0)
 @given(st.tuples(finite, finite).map(sorted), st.tuples(finite, finite).map(sorted))
 def test_aligned_ranges_share_one_grid_and_cover_the_data(left, right):
     a, b = aligned_ranges(tuple(left), tuple(right))
