@@ -186,9 +186,10 @@ def cost_details(request: Request) -> dict[str, Any]:
                 "upstream_inference_completions_cost": 0}
     prompt = request.prompt_tokens * to_pico(request.prompt_price)
     done = min(request.completion_tokens, request.max_tokens)
+    completions = done * to_pico(request.completion_price)
     return {"upstream_inference_cost": from_pico(request.cost_pusd),
             "upstream_inference_prompt_cost": from_pico(prompt),
-            "upstream_inference_completions_cost": from_pico(done * to_pico(request.completion_price))}
+            "upstream_inference_completions_cost": from_pico(completions)}
 
 
 class _Plan(NamedTuple):

@@ -123,7 +123,8 @@ def test_a_free_variant_has_its_paid_models_knowledge_cutoff(api):
 
 
 def test_only_the_preview_free_variant_has_an_expiration_date(api):
-    expiring = {e["id"]: e["expiration_date"] for e in models(api) if e["expiration_date"] is not None}
+    expiring = {e["id"]: e["expiration_date"] for e in models(api)
+                if e["expiration_date"] is not None}
     assert list(expiring) == ["google/gemini-2.0-flash-exp:free"]
     assert DAY.match(expiring["google/gemini-2.0-flash-exp:free"])
 
@@ -161,7 +162,8 @@ def test_a_free_completion_has_zero_counters_and_zero_upstream_costs(api):
 
 def test_a_paid_completions_cost_details_split_its_cost_by_the_prices(api):
     prices = next(e for e in models(api) if e["id"] == DEFAULT_PAID_MODEL)["pricing"]
-    usage = api.chat("five", model=DEFAULT_PAID_MODEL, content="y" * 40, max_tokens=5).json()["usage"]
+    r = api.chat("five", model=DEFAULT_PAID_MODEL, content="y" * 40, max_tokens=5)
+    usage = r.json()["usage"]
     assert (usage["prompt_tokens"], usage["completion_tokens"]) == (10, 5)
     details = usage["cost_details"]
     prompt = 10 * Decimal(prices["prompt"])
