@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..engine import Decision, Hold, Request
+from ..engine import Decision, Hold, Request, from_pico, to_pico
 from ..policy import (
     AVAILABILITY_DOCS_URL,
     MESSAGES,
@@ -164,6 +164,33 @@ def reply_text(model: Model, prompt_chars: int) -> str:
 
 # --- the answer plan (cached) -------------------------------------------------------------------
 
+#: ``usage.prompt_tokens_details`` / ``completion_tokens_details``: every counter a real answer of
+#: 2026 carries [obs: ``tests/conform/recorded/chat_free.json``], all zero: the emulator caches
+#: nothing and sees no audio, video, image or reasoning tokens.
+PROMPT_TOKENS_DETAILS = {"cached_tokens": 0, "cache_write_tokens": 0, "audio_tokens": 0,
+                         "video_tokens": 0}
+COMPLETION_TOKENS_DETAILS = {"reasoning_tokens": 0, "image_tokens": 0, "audio_tokens": 0}
+
+
+def cost_details(request: Request) -> dict[str, Any]:
+    """``usage.cost_details`` of an admitted request: what the upstream provider was paid, whole
+    and split into prompt and completion.
+
+    ``0`` three times for a free model [obs 2026-03]. [inv] For a paid model the split of the
+    request's own cost: prompt tokens x prompt price, completion tokens x completion price, and
+    their sum, which is ``usage.cost`` (real answers report the provider's price, which may differ
+    from the charge by a little; the emulator has no other price).
+    """
+    if request.free:
+        return {"upstream_inference_cost": 0, "upstream_inference_prompt_cost": 0,
+                "upstream_inference_completions_cost": 0}
+    prompt = request.prompt_tokens * to_pico(request.prompt_price)
+    done = min(request.completion_tokens, request.max_tokens)
+    completions = done * to_pico(request.completion_price)
+    return {"upstream_inference_cost": from_pico(request.cost_pusd),
+            "upstream_inference_prompt_cost": from_pico(prompt),
+            "upstream_inference_completions_cost": from_pico(completions)}
+
 
 class _Plan(NamedTuple):
     """Everything about a successful answer that depends only on (model, prompt size, max_tokens).
@@ -177,9 +204,16 @@ class _Plan(NamedTuple):
     completion_tokens: int
     text: str
     finish: str
+    details: dict[str, Any]  # the usage fields after "cost"
     head: str  # after the id, up to "created":
     middle: str  # after created, up to "cost":
     tail: str  # after the cost
+
+    def usage(self, cost: float | int) -> dict[str, Any]:
+        """``usage`` of this answer (a stream's last chunk carries it), given its cost."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens, "cost": cost,
+                **self.details}
 
 
 def _plan(model: Model, prompt_chars: int, max_tokens: int | None) -> _Plan:
@@ -211,16 +245,20 @@ def _plan(model: Model, prompt_chars: int, max_tokens: int | None) -> _Plan:
         '","provider":' + dumps_str(model.provider) + ',"model":' + dumps_str(model.id)
         + ',"object":"chat.completion","created":'
     )
+    # [inv] no fingerprint to report (real answers carry the provider's, or null): always null
     middle = (
-        ',"choices":' + dumps_str(choices) + ',"usage":{"prompt_tokens":' + str(prompt_tokens)
+        ',"system_fingerprint":null,"choices":' + dumps_str(choices)
+        + ',"usage":{"prompt_tokens":' + str(prompt_tokens)
         + ',"completion_tokens":' + str(completion_tokens) + ',"total_tokens":'
         + str(prompt_tokens + completion_tokens) + ',"cost":'
     )
-    tail = (
-        ',"is_byok":false,"prompt_tokens_details":{"cached_tokens":0},'
-        '"completion_tokens_details":{"reasoning_tokens":0}}}'
-    )
-    return _Plan(model, request, prompt_tokens, completion_tokens, text, finish, head, middle, tail)
+    # the order of a real answer of 2026 [obs]
+    details = {"is_byok": False, "prompt_tokens_details": PROMPT_TOKENS_DETAILS,
+               "cost_details": cost_details(request),
+               "completion_tokens_details": COMPLETION_TOKENS_DETAILS}
+    tail = "," + dumps_str(details)[1:-1] + "}}"
+    return _Plan(model, request, prompt_tokens, completion_tokens, text, finish, details, head,
+                 middle, tail)
 
 
 #: (model, prompt characters, max_tokens) -> plan. The catalogue never changes, so one cache
@@ -377,15 +415,7 @@ async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Pla
         created = int(now)
         gen_id = emu.next_generation_id(created)
         mid_stream = fault is not None and fault.kind == "mid_stream_429"
-        usage = {
-            "prompt_tokens": plan.prompt_tokens,
-            "completion_tokens": plan.completion_tokens,
-            "total_tokens": plan.prompt_tokens + plan.completion_tokens,
-            "cost": 0 if model.free else decision.cost_usd,
-            "is_byok": False,
-            "prompt_tokens_details": {"cached_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0},
-        }
+        usage = plan.usage(0 if model.free else decision.cost_usd)
         return ChatAnswer(200, "mid_stream_429" if mid_stream else "ok", hold=hold,
                           failed=mid_stream, response=StreamingResponse(
                               _sse(gen_id, created, model, plan.text, plan.finish, usage, mid_stream),
@@ -502,7 +532,8 @@ def _sse(gen_id: str, created: int, model: Model, text: str, finish: str,
 
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
         body = {"id": gen_id, "provider": model.provider, "model": model.id,
-                "object": "chat.completion.chunk", "created": created, "choices": choices, **extra}
+                "object": "chat.completion.chunk", "created": created,
+                "system_fingerprint": None, "choices": choices, **extra}
         return b"data: " + dumps(body) + b"\n\n"
 
     words = text.split(" ")

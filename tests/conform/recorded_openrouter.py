@@ -7,7 +7,9 @@ OpenRouter's answers of 2026-10, as recorded (not a live run).
 
 Run it to print that report (the README's findings come from it)::
 
-    .venv/bin/python tests/conform/recorded_openrouter.py [--policy current] [--json]
+    .venv/bin/python tests/conform/recorded_openrouter.py [--policy 2025-07] [--json]
+
+Under ``current`` it finds only the differences listed in :data:`DELIBERATE`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ from starlette.routing import Route
 CAPTURES = pathlib.Path(__file__).resolve().parent / "recorded"
 #: Any key is accepted: the captures are of one account.
 RECORDED_KEY = "sk-or-v1-" + "0f" * 32
+#: What the comparison runs: the whole plan and ``GET /credits``, against today's policy.
+RECORDED_ARGS = ("--policy", "current", "--credits", "--max-calls", "7")
+
+#: Every difference the recorded comparison finds, and why the emulator keeps it: (probe id,
+#: kind, path) -> the reason. The README's findings list them; ``test_conform_recorded`` fails
+#: when the comparison finds one more (a gap reopened) or one fewer (update this and the README).
+DELIBERATE: dict[tuple[str, str, str | None], str] = {
+    ("credits", "status", None): (
+        "GET /credits with an ordinary key answered 200 on 2026-10-02; the emulator answers 403 "
+        "from 2025-07 on, as the OpenAPI spec says (observations disagree with each other: "
+        "openrouter-facts.md section 4, conflict 4)"
+    ),
+}
 
 
 def capture(name: str) -> dict[str, Any]:
@@ -81,7 +96,7 @@ def main(argv: list[str]) -> int:
     server = BackgroundServer(create_recorded_app()).start()
     try:
         return conform(["--base-url", server.base_url + "/api/v1", "--key", RECORDED_KEY,
-                        "--credits", "--max-calls", "7", *argv])
+                        *RECORDED_ARGS, *argv])
     finally:
         server.stop()
 
