@@ -141,6 +141,10 @@ async def policy(request: HttpRequest, emu: Emulator) -> Response:
 
 @_admin
 async def faults(request: HttpRequest, emu: Emulator) -> Response:
+    """GET answers the active rules (so a script can put them back after its own); POST replaces
+    them."""
+    if request.method == "GET":
+        return ok({"rules": [r.to_json() for r in emu.faults.rules]})
     body = await read_json(request)
     if isinstance(body, Response):
         return body
@@ -178,7 +182,7 @@ ROUTES = [
     Route("/_emulator/accounts/{account_id}/topup", topup, methods=["POST"]),
     Route("/_emulator/clock", clock, methods=["GET", "POST"]),
     Route("/_emulator/policy", policy, methods=["GET", "PUT"]),
-    Route("/_emulator/faults", faults, methods=["POST"]),
+    Route("/_emulator/faults", faults, methods=["GET", "POST"]),
     Route("/_emulator/in_flight", in_flight, methods=["GET", "PUT"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
 ]
