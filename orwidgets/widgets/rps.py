@@ -573,7 +573,7 @@ class RPSExplorer(W.VBox):
                             description="no max_tokens", layout=W.Layout(width="auto"))
         no_max.add_class("orw-no-max-tokens")
         max_tokens = W.BoundedIntText(value=self.in_flight.max_tokens, min=1,
-                                      max=MAX_TOKENS_FIELD, description="max_tokens",
+                                      max=MAX_TOKENS_FIELD, description="or max_tokens",
                                       style=label, layout=W.Layout(width="200px"))
         max_tokens.add_class("orw-max-tokens")
         prompt = W.BoundedIntText(value=self.in_flight.prompt_tokens, min=0,
@@ -647,7 +647,9 @@ class RPSExplorer(W.VBox):
             f'<b><span class="orw-rps-value" style="color:{color};font-size:1.3em">'
             f"{esc(value)}</span></b> {unit} "
             f'<span class="orw-rps-rule" style="color:{CSS["muted"]}">({esc(m.rule)})</span></div>'
-            f'<div style="color:{CSS["muted"]}">{esc(m.text)}</div>{note}'
+            # (under a version with the budget, the note below says what the balance sets)
+            + ("" if self.in_flight.applies else f'<div style="color:{CSS["muted"]}">'
+               f"{esc(m.text)}</div>") + note
         )
         if self.in_flight.applies:
             self._in_flight_readout.value = self._in_flight_html()
@@ -690,7 +692,7 @@ class RPSExplorer(W.VBox):
                                   f"output, {fmt_count(model.max_completion_tokens)} tokens.)"
                                   if f.no_max_tokens else ".)"))
         elif f.fit is None:
-            verdict = (f'<span class="orw-fit-value">any number</span> of them may run at once: '
+            verdict = (f'<span class="orw-fit-value">Any number</span> of them may run at once: '
                        "no in-flight budget applies (each still needs the balance to cover its "
                        "maximum cost).")
         else:
@@ -849,7 +851,7 @@ class RPSExplorer(W.VBox):
             {"text": f"ceiling {fmt_usd(p.ceiling_usd)}", "xref": "paper", "x": 0.01,
              "xanchor": "left", "y": math.log10(p.ceiling_usd), "yanchor": "bottom", **text},
             {"text": f"threshold {fmt_usd(p.threshold_usd)}: no budget", "x": math.log10(end),
-             "xanchor": "left", "yref": "paper", "y": 0.98, "yanchor": "top", **text},
+             "xanchor": "left", "yref": "paper", "y": 0.5, "yanchor": "middle", **text},
         ]
 
     def _move_marker(self) -> None:

@@ -84,7 +84,7 @@ def test_no_budget_at_or_above_the_threshold(explorer):
     f = explorer.in_flight
     assert (f.budget_usd, f.fit, f.first, f.refused) == (None, None, "ok", "")
     assert span(explorer._in_flight_readout.value, "orw-budget-value") == "none"
-    assert span(explorer._in_flight_readout.value, "orw-fit-value") == "any number"
+    assert span(explorer._in_flight_readout.value, "orw-fit-value") == "Any number"
     t = trace(explorer.figure, "current balance")
     assert t.x[0] == P.threshold_usd and t.marker.symbol == "triangle-up"
     assert t.y[0] > P.ceiling_usd  # at the top of the chart, above every budget
