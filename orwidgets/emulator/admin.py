@@ -7,6 +7,7 @@ wrapped by :func:`_admin`, which answers 401 without the right token.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
 from collections.abc import Awaitable, Callable
@@ -141,10 +142,11 @@ async def policy(request: HttpRequest, emu: Emulator) -> Response:
 
 @_admin
 async def faults(request: HttpRequest, emu: Emulator) -> Response:
-    """GET answers the active rules (so a script can put them back after its own); POST replaces
-    them."""
+    """GET answers the active rules with every field (``null`` where unset: an upstream rule's
+    ``"retry_after_s": null`` means no Retry-After), so a script can POST them back exactly after
+    its own; POST replaces them."""
     if request.method == "GET":
-        return ok({"rules": [r.to_json() for r in emu.faults.rules]})
+        return ok({"rules": [dataclasses.asdict(r) for r in emu.faults.rules]})
     body = await read_json(request)
     if isinstance(body, Response):
         return body
