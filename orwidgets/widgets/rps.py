@@ -338,6 +338,12 @@ def staircase(version: PolicyVersion, x_min: float = SLIDER_MIN_USD,
 _BUDGET_TRACES = ("no budget region", "in-flight budget", "ceiling", "threshold",
                   "one request's estimate")
 _RPS_TRACES = ("floor region", "cap region", "paid RPS")
+#: The marker's hover text in each view.
+_MARKER_HOVER = {
+    "rps": "$%{x:,.2f} → %{y} RPS<extra>current balance</extra>",
+    "budget": "$%{x:,.2f} → budget $%{y:,.4f}<extra>current balance</extra>",
+    "no budget": "$%{x:,.2f}: no in-flight budget<extra>current balance</extra>",
+}
 #: What the first refused request gets, in words (the engine's reason is the wire's).
 _REFUSALS = {
     Reason.AFFORDABILITY.value: (
@@ -406,6 +412,7 @@ class RPSExplorer(W.VBox):
             self.account, **({"params": params, "params_source": "given in Python"}
                              if params is not None else {}))
         self._drawn: tuple[Any, ...] | None = None
+        self._marker_style = "rps"
         self._syncing = False
 
         self._picker = policy_picker(self.account.policy)
@@ -748,7 +755,7 @@ class RPSExplorer(W.VBox):
         fig.add_scatter(name="current balance", mode="markers",
                         marker={"color": COLORS["marker"], "size": 13, "line": {"width": 1.5,
                                 "color": "white"}},
-                        hovertemplate="$%{x:,.2f} → %{y} RPS<extra>current balance</extra>")
+                        hovertemplate=_MARKER_HOVER["rps"])
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
@@ -862,18 +869,18 @@ class RPSExplorer(W.VBox):
         balance = self.account.balance_usd
         marker = self._trace("current balance")
         marker.x = [balance]
+        style = "rps"
         if self.in_flight.applies:
             budget = self.in_flight.budget_usd
             # No budget at or above the threshold: the marker sits at the top, pointing up.
             marker.y = [budget if budget is not None else self._budget_axis()[1] / 1.5]
-            marker.marker.symbol = "circle" if budget is not None else "triangle-up"
-            marker.hovertemplate = ("$%{x:,.2f} → budget $%{y:,.4f}<extra>current balance</extra>"
-                                    if budget is not None else
-                                    "$%{x:,.2f}: no in-flight budget<extra>current balance</extra>")
+            style = "budget" if budget is not None else "no budget"
         else:
             marker.y = [self.model.rps]
-            marker.marker.symbol = "circle"
-            marker.hovertemplate = "$%{x:,.2f} → %{y} RPS<extra>current balance</extra>"
+        if style != self._marker_style:  # (plotly checks every property set: only on a change)
+            marker.marker.symbol = "triangle-up" if style == "no budget" else "circle"
+            marker.hovertemplate = _MARKER_HOVER[style]
+            self._marker_style = style
         # Keep a typed balance beyond the slider on the chart.
         top = self._x_top()
         if self.figure.layout.xaxis.range[1] != math.log10(top):
