@@ -5,6 +5,9 @@ paid call, how long each runs, top-ups) second by second through :meth:`Engine.d
 <orwidgets.engine.Engine.decide_batch>` and returns per-second series: outcomes by reason, the
 balance, the paid RPS cap the balance allows, and (under a version with an in-flight budget) the
 budget and what it holds. The planner widget and the tutorial plot these.
+
+:func:`in_flight_fit` asks the same engine how many identical paid requests fit in the in-flight
+budget of a balance at one instant (the RPS explorer's view under a version with that budget).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .engine import PICO, Engine, Reason, Request, _rps
-from .policy import InFlightParams, PolicyVersion, check_number, get_policy
+from .policy import IN_FLIGHT_DEFAULTS, InFlightParams, PolicyVersion, check_number, get_policy
 
-__all__ = ["TopUp", "Traffic", "SimulationResult", "simulate", "DEFAULT_START"]
+__all__ = ["TopUp", "Traffic", "SimulationResult", "simulate", "DEFAULT_START", "InFlightFit",
+           "in_flight_fit"]
 
 #: A Thursday during the ``2025-04`` policy, at 00:00 UTC.
 DEFAULT_START = datetime(2025, 5, 1, tzinfo=timezone.utc).timestamp()
@@ -230,3 +234,80 @@ def simulate(
             budgets.append(None if budget is None else budget / PICO)
             held.append(acct.held_pusd / PICO)
     return result
+
+
+#: How long the requests of :func:`in_flight_fit` run: far longer than the instant it looks at.
+_FIT_RUN_S = 3600.0
+
+
+@dataclass(frozen=True)
+class InFlightFit:
+    """What the in-flight budget of a balance allows for requests of one size, at one instant.
+
+    Attributes
+    ----------
+    balance_usd:
+        The balance asked about.
+    budget_usd:
+        The in-flight budget it buys; ``None`` where none applies (a version without one, or a
+        balance at or above the threshold).
+    estimate_usd:
+        What one such request holds while it runs (0 for free models: they are never held).
+    fit:
+        How many such requests the engine admits at once before one is refused; ``None`` where
+        the budget does not limit them (no budget, or nothing held).
+    first:
+        What the first request alone gets (``Reason.OK`` when it is admitted; else the refusal:
+        affordability, ``weight_exceeds_budget``, a negative balance).
+    refused:
+        What the first request that does not fit gets (``in_flight_budget_exhausted`` when the
+        budget is what stops them), or ``None`` when nothing was refused.
+    """
+
+    balance_usd: float
+    budget_usd: float | None
+    estimate_usd: float
+    fit: int | None
+    first: Reason
+    refused: Reason | None
+
+
+def in_flight_fit(
+    balance_usd: float,
+    request: Request,
+    policy: str | PolicyVersion | None = None,
+    in_flight: InFlightParams | None = None,
+    *,
+    now: float = DEFAULT_START,
+) -> InFlightFit:
+    """How many copies of ``request`` start at once on a fresh account holding ``balance_usd``.
+
+    The engine decides them (:meth:`~orwidgets.engine.Engine.decide_batch`, each running for an
+    hour, so none settles): the budget is :meth:`~orwidgets.policy.InFlightParams.budget_usd` of
+    the balance, each request holds :meth:`~orwidgets.engine.Request.estimate_pusd`, and the
+    checks before the budget (the balance against the request's maximum cost) apply as they do to
+    a live call. ``request.completion_tokens`` is what the engine charges when it admits one; give
+    0 to ask about the budget alone (OpenRouter charges when a request ends).
+    """
+    version = get_policy(policy)
+    params = in_flight if in_flight is not None else IN_FLIGHT_DEFAULTS
+    balance = check_number(balance_usd, "balance_usd")
+    engine = Engine(version, in_flight=params)
+    acct, _ = engine.create_account(balance, max(0.0, balance))
+    held = version.in_flight_budget and not request.free
+    estimate = request.estimate_pusd(params) if held else 0
+    budget = engine._budget_pusd(acct) if version.in_flight_budget else None
+    limited = budget is not None and estimate > 0
+    # One more than the budget can hold: the engine then names what stops the next one.
+    probe = budget // estimate + 1 if limited else 1
+    counts = engine.decide_batch(acct.account_id, request, probe, now, duration_s=_FIT_RUN_S)
+    admitted = counts.get(Reason.OK, 0)
+    refused = next((reason for reason in counts if reason is not Reason.OK), None)
+    return InFlightFit(
+        balance_usd=balance,
+        budget_usd=None if budget is None else budget / PICO,
+        estimate_usd=estimate / PICO,
+        fit=admitted if limited else None,
+        first=Reason.OK if admitted else (refused or Reason.OK),
+        refused=refused,
+    )

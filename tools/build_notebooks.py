@@ -64,6 +64,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
 
 from orwidgets import policy as P  # noqa: E402
 from orwidgets.client import PRESETS  # noqa: E402
+from orwidgets.client._retry import DEFAULT_MAX_WAIT_S  # noqa: E402
 from orwidgets.i18n import LANGUAGES, N_, Translator, normalize_language  # noqa: E402
 
 __all__ = [
@@ -430,6 +431,27 @@ def _livecalls_presets(_: Translator) -> str:
     return "\n".join(f"- *{md_escape(_(preset.label))}*" for preset in PRESETS)
 
 
+def _in_flight_values() -> dict[str, str]:
+    """Today's numbers (section 11): the in-flight budget's (ours, [inv], but Retry-After), the
+    capacity 429's default wait, the retry helper's longest wait, and the 2026 wire texts."""
+    f, m = P.IN_FLIGHT_DEFAULTS, P.MESSAGES
+    return {
+        "if_fraction": f"{f.fraction:g}",
+        "if_ceiling": _money(f.ceiling_usd),
+        "if_threshold": _money(f.threshold_usd),
+        "if_settle": f"{f.settle_s:g}",
+        "if_cap": f"{f.completion_cap_tokens:,}",
+        "if_retry_after": f"{f.retry_after_s:,}",
+        "capacity_retry_after": f"{P.CAPACITY_RETRY_AFTER_S:,}",
+        "max_wait": f"{DEFAULT_MAX_WAIT_S:g}",
+        "msg_in_flight": _q(m.in_flight),
+        "msg_weight": _q(m.weight_exceeds_budget),
+        "src_in_flight": f"`{P.LimitSource.IN_FLIGHT.value}`",
+        "src_credits": f"`{P.LimitSource.CREDITS.value}`",
+        "src_key_limit": f"`{P.LimitSource.KEY_LIMIT.value}`",
+    }
+
+
 def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
     """Everything a markdown cell may name as ``{{ name }}``, read from ``orwidgets.policy``.
 
@@ -472,6 +494,7 @@ def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
         "src_daily": f"`{P.LimitSource.FREE_DAILY.value}`",
         "src_paid_rate": f"`{P.LimitSource.PAID_RATE.value}`",
         "src_upstream": f"`{P.LimitSource.UPSTREAM.value}`",
+        **_in_flight_values(),
         "livecalls_presets": _livecalls_presets(_),
         "rps_examples": _rps_examples_table(_),
         "timeline": _timeline_table(_),

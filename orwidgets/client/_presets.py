@@ -8,28 +8,42 @@ under every policy. :meth:`Preset.expected` gives those counts for a policy vers
 
 The presets talk to the emulator only over HTTP (admin API plus the OpenRouter routes), so they work
 the same against the in-kernel emulator, a separate ``python -m orwidgets.emulator`` process, or
-``httpx.ASGITransport`` in tests. They move the emulator's clock forward and, for the upstream
-preset, set and then clear its fault rules.
+``httpx.ASGITransport`` in tests. They move the emulator's clock forward (never back) and create
+fresh accounts. A preset that needs a policy version of its own (today's answers need ``2026-08``)
+switches the emulator to it and back afterwards; one that injects faults puts the rules it found
+back afterwards.
+
+Where a preset retries with :func:`~orwidgets.client.awith_retries`, the helper "sleeps" on the
+emulator's clock: it waits (for real) only until the scenario's calls still running have ended,
+then moves the emulator's clock to the end of the wait, so a ``Retry-After: 120`` costs no two
+minutes of anybody's time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
+import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
-from ..engine import PICO, SECONDS_PER_DAY, to_pico
+from ..engine import PICO, SECONDS_PER_DAY, Request, to_pico
 from ..i18n import N_
 from ..policy import (
+    CAPACITY_RETRY_AFTER_S,
     FREE_PER_MINUTE,
+    IN_FLIGHT_DEFAULTS,
+    POLICIES,
     TOPUP_THRESHOLD_USD,
+    InFlightParams,
     PolicyVersion,
     daily_free_quota,
     get_policy,
@@ -38,6 +52,7 @@ from ..policy import (
 )
 from ._classify import CallClass, CallResult
 from ._http import AsyncOpenRouterClient, api_base
+from ._retry import RetryGaveUp, awith_retries
 from ._runner import DEFAULT_MAX_TOKENS, LoadRun
 
 __all__ = [
@@ -70,6 +85,27 @@ NEGATIVE_CALLS_EACH = 5
 UPSTREAM_EVERY = 3
 UPSTREAM_CALLS = 12
 UPSTREAM_RETRY_AFTER_S = 15
+
+#: The version today's presets run under: the first with the in-flight budget (it also has the
+#: 2026 key-limit wording and the typed availability errors).
+TODAY_POLICY = next(v.id for v in POLICIES.values() if v.in_flight_budget)
+#: In-flight fan-out: paid calls sent at once, how many the balance's budget holds, and the
+#: max_tokens each asks for (given, so the estimate does not depend on the completion cap).
+FANOUT_CALLS = 8
+FANOUT_FIT = 4
+FANOUT_MAX_TOKENS = 1000
+#: How long each fan-out call runs (an injected ``slow`` fault): every call of the burst reaches
+#: the emulator while the first ones still run, however busy the machine is. A real completion
+#: runs for seconds.
+FANOUT_RUN_MS = 500
+#: Key-limit preset: the key's daily limit pays this many calls; two more are sent.
+KEY_LIMIT_CALLS = 3
+KEY_LIMIT_EXTRA = 2
+#: Capacity preset: every Nth call finds every provider at capacity.
+CAPACITY_EVERY = 3
+CAPACITY_CALLS = 12
+#: Free-variant preset: calls that get the 404 before one follows the fallback.
+FREE_ENDED_CALLS = 3
 
 
 class EmulatorAdminError(RuntimeError):
@@ -141,11 +177,14 @@ class EmulatorAdmin:
         return data
 
     async def create_account(
-        self, balance_usd: float = 0.0, purchased_usd: float = 0.0, *, label: str = ""
+        self, balance_usd: float = 0.0, purchased_usd: float = 0.0, *, label: str = "",
+        management: bool = False,
     ) -> tuple[str, str]:
-        """A fresh account; returns ``(account_id, key)``."""
+        """A fresh account (its key a management key when ``management``); returns
+        ``(account_id, key)``."""
         data = await self._call("POST", "/_emulator/accounts", {
             "balance_usd": balance_usd, "purchased_usd": purchased_usd, "label": label,
+            "management": management,
         })
         return data["account_id"], data["key"]
 
@@ -172,6 +211,18 @@ class EmulatorAdmin:
 
     async def clear_faults(self) -> None:
         await self.set_faults([])
+
+    async def faults(self) -> list[dict[str, Any]]:
+        """The active fault rules, as ``set_faults`` takes them back."""
+        return (await self._call("GET", "/_emulator/faults"))["rules"]
+
+    async def in_flight(self) -> dict[str, Any]:
+        """The in-flight budget's numbers (``GET /_emulator/in_flight``)."""
+        return await self._call("GET", "/_emulator/in_flight")
+
+    async def set_in_flight(self, **fields: Any) -> dict[str, Any]:
+        """Change some of them; answers all of them."""
+        return await self._call("PUT", "/_emulator/in_flight", fields)
 
     async def models(self) -> list[dict[str, Any]]:
         return (await self._call("GET", "/api/v1/models"))["data"]
@@ -212,6 +263,15 @@ class _Context:
         self.concurrency = concurrency
         self.policy: PolicyVersion = get_policy(run.policy)
         self._clients: list[AsyncOpenRouterClient] = []
+        #: Calls of this scenario waiting for their answer (a retry "sleeps" until those that
+        #: were running when it began have theirs).
+        self._running: set[int] = set()
+        self._ids = 0
+        self._idle = asyncio.Condition()
+        self._clock_lock = asyncio.Lock()
+        #: Emulator time minus this process's time, as last seen (see :meth:`emulator_now`).
+        self._offset = 0.0
+        self.rng = random.Random(0)
 
     def client(self, key: str) -> AsyncOpenRouterClient:
         client = AsyncOpenRouterClient(
@@ -228,37 +288,105 @@ class _Context:
         _, key = await self.admin.create_account(balance_usd, purchased_usd, label=label)
         return self.client(key)
 
+    async def attempt(
+        self, client: AsyncOpenRouterClient, *, model: str, max_tokens: int | None,
+        record: bool = True,
+    ) -> CallResult:
+        """One call, recorded in the run (a retried call records every attempt)."""
+        if self.cancel.is_set():
+            raise _Cancelled
+        if record:
+            self.run.sent += 1
+        self._ids += 1
+        call_id = self._ids
+        self._running.add(call_id)
+        try:
+            result = await client.chat(model, max_tokens=max_tokens)
+        finally:
+            self._running.discard(call_id)
+            async with self._idle:
+                self._idle.notify_all()
+        if record:
+            self.run.results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
+        return result
+
     async def calls(
         self,
         client: AsyncOpenRouterClient,
         model: str,
         count: int,
         *,
-        max_tokens: int = DEFAULT_MAX_TOKENS,
+        max_tokens: int | None = DEFAULT_MAX_TOKENS,
         concurrency: int | None = None,
         record: bool = True,
+        retry: dict[str, Any] | None = None,
     ) -> list[CallResult]:
-        """``count`` calls with at most ``concurrency`` in flight (all at once by default)."""
+        """``count`` calls with at most ``concurrency`` in flight (all at once by default).
+
+        ``retry``: make each call through :func:`awith_retries` with these options, sleeping on
+        the emulator's clock (see :meth:`emulator_sleep`); every attempt is recorded.
+        """
         if self.cancel.is_set() or count <= 0:
             return []
         limit = asyncio.Semaphore(min(concurrency or count, self.concurrency))
         out: list[CallResult] = []
 
         async def one() -> None:
+            call = functools.partial(self.attempt, client, model=model, max_tokens=max_tokens,
+                                     record=record)
             async with limit:
-                if self.cancel.is_set():
+                try:
+                    if retry is None:
+                        result = await call()
+                    else:
+                        result = await awith_retries(call, clock=self.emulator_now,
+                                                     sleep=self.emulator_sleep, rng=self.rng,
+                                                     **retry)
+                except RetryGaveUp as stop:
+                    result = stop.result
+                except _Cancelled:
                     return
-                if record:
-                    self.run.sent += 1
-                result = await client.chat(model, max_tokens=max_tokens)
             out.append(result)
-            if record:
-                self.run.results.append(result)
-                if self.on_result is not None:
-                    self.on_result(result)
 
         await asyncio.gather(*(one() for _ in range(count)))
         return out
+
+    # -- the emulator's clock ------------------------------------------------------------------
+
+    async def set_time(self, unix_s: float) -> float:
+        """Move the emulator's clock (forward only, as every preset does) and remember it."""
+        now = await self.admin.set_time(unix_s)
+        self._offset = now - time.time()
+        return now
+
+    async def sync_clock(self) -> float:
+        now = await self.admin.now()
+        self._offset = now - time.time()
+        return now
+
+    def emulator_now(self) -> float:
+        """Emulator time as last seen, moving with this process's clock (a retry helper's
+        ``clock``)."""
+        return time.time() + self._offset
+
+    async def emulator_sleep(self, seconds: float) -> None:
+        """A retry helper's ``sleep`` on the emulator's clock: wait (really) until the calls of
+        this scenario running now have their answers, as they would long before the wait is
+        over, then move the emulator's clock to the end of the wait, unless a concurrent wait
+        already moved it further."""
+        target = self.emulator_now() + seconds
+        running = set(self._running)
+        async with self._idle:
+            await self._idle.wait_for(lambda: not running & self._running)
+        async with self._clock_lock:
+            if target > await self.sync_clock():
+                await self.set_time(target)
+
+
+class _Cancelled(Exception):
+    """The run was stopped: a call was not sent."""
 
 
 Script = Callable[[_Context], Awaitable[None]]
@@ -276,10 +404,13 @@ class Preset:
         The text on the preset picker (the DOM contract fixes these).
     description:
         What happens and why, in two sentences.
+    policy:
+        The version the scenario needs: it switches the emulator to it and back afterwards
+        (``None``: it runs under whatever version it is given).
     calls:
         Calls the scenario sends under a policy (for progress bars).
     expected:
-        Calls per class under a policy.
+        Calls per class under a policy (the preset's own ``policy`` when it has one).
     """
 
     key: str
@@ -287,9 +418,14 @@ class Preset:
     description: str
     script: Script = field(repr=False)
     _expected: Callable[[PolicyVersion], dict[CallClass, int]] = field(repr=False)
+    policy: str | None = None
+
+    def runs_under(self, policy: str | PolicyVersion | None = None) -> PolicyVersion:
+        """The version a run asked for ``policy`` uses: the preset's own, else ``policy``."""
+        return get_policy(self.policy if self.policy is not None else policy)
 
     def expected(self, policy: str | PolicyVersion | None = None) -> dict[CallClass, int]:
-        counts = self._expected(get_policy(policy))
+        counts = self._expected(self.runs_under(policy))
         return {c: counts[c] for c in CallClass if counts.get(c)}
 
     def calls(self, policy: str | PolicyVersion | None = None) -> int:
@@ -437,24 +573,172 @@ def _negative_expected(v: PolicyVersion) -> dict[CallClass, int]:
     return {CallClass.NEGATIVE_BALANCE: 2 * NEGATIVE_CALLS_EACH}
 
 
-async def _upstream(ctx: _Context) -> None:
-    threshold = _threshold(ctx.policy)
-    client = await ctx.fresh(threshold, threshold, "preset: upstream 429")
-    await ctx.admin.set_time(_next_minute(await ctx.admin.now()))
-    await ctx.admin.set_faults([{
-        "kind": "upstream_429", "model": FREE_MODEL, "every": UPSTREAM_EVERY,
-        "retry_after_s": UPSTREAM_RETRY_AFTER_S,
-    }])
+@asynccontextmanager
+async def _faults(ctx: _Context, rules: list[dict[str, Any]]) -> AsyncIterator[None]:
+    """These fault rules for the block, then the rules the emulator had before."""
+    found = await ctx.admin.faults()
+    await ctx.admin.set_faults(rules)
     try:
-        # One at a time: the Nth, 2Nth... call fails, as the rule says.
-        await ctx.calls(client, FREE_MODEL, UPSTREAM_CALLS, concurrency=1)
+        yield
     finally:
-        await ctx.admin.clear_faults()
+        await ctx.admin.set_faults(found)
+
+
+async def _topped_up_at_a_new_minute(ctx: _Context, label: str) -> AsyncOpenRouterClient:
+    """A fresh account that bought the top-up threshold, at the start of a clock minute."""
+    threshold = _threshold(ctx.policy)
+    client = await ctx.fresh(threshold, threshold, label)
+    await ctx.set_time(_next_minute(await ctx.sync_clock()))
+    return client
+
+
+async def _every_nth_fails(ctx: _Context, label: str, rule: dict[str, Any], calls: int) -> None:
+    """``calls`` free calls one at a time while a fault rule fires on every Nth of them."""
+    client = await _topped_up_at_a_new_minute(ctx, label)
+    async with _faults(ctx, [{**rule, "model": FREE_MODEL}]):
+        # One at a time: the Nth, 2Nth... call fails, as the rule says.
+        await ctx.calls(client, FREE_MODEL, calls, concurrency=1)
+
+
+def _every_nth_expected(calls: int, every: int, failure: CallClass) -> dict[CallClass, int]:
+    return {CallClass.OK: calls - calls // every, failure: calls // every}
+
+
+async def _upstream(ctx: _Context) -> None:
+    await _every_nth_fails(ctx, "preset: upstream 429", {
+        "kind": "upstream_429", "every": UPSTREAM_EVERY, "retry_after_s": UPSTREAM_RETRY_AFTER_S,
+    }, UPSTREAM_CALLS)
 
 
 def _upstream_expected(v: PolicyVersion) -> dict[CallClass, int]:
-    failed = UPSTREAM_CALLS // UPSTREAM_EVERY
-    return {CallClass.OK: UPSTREAM_CALLS - failed, CallClass.UPSTREAM: failed}
+    return _every_nth_expected(UPSTREAM_CALLS, UPSTREAM_EVERY, CallClass.UPSTREAM)
+
+
+# --- today's answers (2026-08) ---------------------------------------------------------------------
+
+
+def _catalogue_entry(catalogue: list[dict[str, Any]], model_id: str) -> dict[str, Any]:
+    entry = next((m for m in catalogue if m.get("id") == model_id), None)
+    if entry is None:
+        raise EmulatorAdminError(f"the emulator's catalogue has no {model_id!r}")
+    return entry
+
+
+async def _probe(ctx: _Context, client: AsyncOpenRouterClient, model: str,
+                 max_tokens: int) -> Mapping[str, Any]:
+    """One call that is not recorded (it tells what the emulator counts); its usage."""
+    result = await ctx.attempt(client, model=model, max_tokens=max_tokens, record=False)
+    if not result.ok or not isinstance(result.body, Mapping):
+        raise EmulatorAdminError(f"{ctx.run.preset}: the probe call failed: {result.describe()}")
+    return result.body
+
+
+async def _fanout_account(ctx: _Context) -> AsyncOpenRouterClient:
+    """A fresh account whose in-flight budget holds exactly :data:`FANOUT_FIT` of the fan-out's
+    calls, whatever the emulator's in-flight numbers and prices are.
+
+    One call holds its estimate (the engine's rule, :meth:`Request.estimate_pusd`); the balance
+    is chosen so that the budget (``fraction`` of it) is FANOUT_FIT and three quarters estimates:
+    FANOUT_FIT fit, one more does not, and the quarter left over covers what finished calls still
+    hold while they settle (their actual cost, a short canned answer).
+    """
+    model = _catalogue_entry(await ctx.admin.models(), PAID_MODEL)
+    params = IN_FLIGHT_DEFAULTS.updated(await ctx.admin.in_flight())
+    # The prompt's token count is the emulator's own: a probe on another account tells it.
+    probe = await ctx.fresh(1.0, 1.0, "preset: fan-out probe")
+    usage = (await _probe(ctx, probe, PAID_MODEL, 1))["usage"]
+    request = Request(
+        free=False, prompt_tokens=int(usage["prompt_tokens"]), max_tokens=FANOUT_MAX_TOKENS,
+        prompt_price=float(model["pricing"]["prompt"]),
+        completion_price=float(model["pricing"]["completion"]),
+    )
+    estimate = request.estimate_pusd(params)
+    balance = math.ceil((FANOUT_FIT + 0.75) * estimate / params.fraction)
+    budget = params.budget_usd(balance / PICO)
+    if budget is None or to_pico(budget) < FANOUT_FIT * estimate or request.max_cost_pusd > balance:
+        raise EmulatorAdminError(
+            f"{ctx.run.preset}: with the emulator's in-flight numbers ({params.to_json()}) no "
+            f"balance holds exactly {FANOUT_FIT} calls; PUT /_emulator/in_flight back to the "
+            "defaults")
+    return await ctx.fresh(balance / PICO, TOPUP_THRESHOLD_USD, "preset: in-flight fan-out")
+
+
+async def _fanout(ctx: _Context, retry: dict[str, Any] | None) -> None:
+    client = await _fanout_account(ctx)
+    await ctx.sync_clock()
+    async with _faults(ctx, [{"kind": "slow", "model": PAID_MODEL, "delay_ms": FANOUT_RUN_MS}]):
+        await ctx.calls(client, PAID_MODEL, FANOUT_CALLS, max_tokens=FANOUT_MAX_TOKENS,
+                        retry=retry)
+
+
+async def _in_flight(ctx: _Context) -> None:
+    await _fanout(ctx, None)
+
+
+def _in_flight_expected(v: PolicyVersion) -> dict[CallClass, int]:
+    return {CallClass.OK: FANOUT_FIT, CallClass.IN_FLIGHT_BUDGET: FANOUT_CALLS - FANOUT_FIT}
+
+
+async def _in_flight_retried(ctx: _Context) -> None:
+    await _fanout(ctx, {})
+
+
+def _in_flight_retried_expected(v: PolicyVersion) -> dict[CallClass, int]:
+    # The refused ones wait Retry-After once, then pass: every call ends ok.
+    return {CallClass.OK: FANOUT_CALLS, CallClass.IN_FLIGHT_BUDGET: FANOUT_CALLS - FANOUT_FIT}
+
+
+async def _key_limit(ctx: _Context) -> None:
+    """A management key makes a key whose daily limit pays exactly KEY_LIMIT_CALLS calls."""
+    _, secret = await ctx.admin.create_account(TOPUP_THRESHOLD_USD, TOPUP_THRESHOLD_USD,
+                                               label="preset: a team", management=True)
+    manager = ctx.client(secret)
+    # 01:00 UTC of a new day: the key's daily window has just begun.
+    await ctx.set_time(_next_day(await ctx.sync_clock()) + 3600)
+    body = await _probe(ctx, manager, PAID_MODEL, DEFAULT_MAX_TOKENS)
+    if body["choices"][0].get("finish_reason") != "length":
+        raise EmulatorAdminError(f"{ctx.run.preset}: the probe's answer was not cut at max_tokens,"
+                                 " so a call's cost is not its maximum cost")
+    cost = to_pico(float(body["usage"]["cost"]))
+    made = await manager.request("POST", "keys", json_body={
+        "name": "preset: daily limit", "limit": KEY_LIMIT_CALLS * cost / PICO,
+        "limit_reset": "daily",
+    })
+    if made.status != 201 or not isinstance(made.body, Mapping):
+        raise EmulatorAdminError(f"{ctx.run.preset}: POST /api/v1/keys: {made.describe()}")
+    client = ctx.client(str(made.body["key"]))
+    await ctx.calls(client, PAID_MODEL, KEY_LIMIT_CALLS + KEY_LIMIT_EXTRA, concurrency=1)
+    # 00:00 UTC: a new window, the limit pays again.
+    await ctx.set_time(_next_day(ctx.emulator_now()))
+    await ctx.calls(client, PAID_MODEL, 1)
+
+
+def _key_limit_expected(v: PolicyVersion) -> dict[CallClass, int]:
+    return {CallClass.OK: KEY_LIMIT_CALLS + 1, CallClass.KEY_LIMIT: KEY_LIMIT_EXTRA}
+
+
+async def _capacity(ctx: _Context) -> None:
+    await _every_nth_fails(ctx, "preset: capacity exhausted", {
+        "kind": "capacity_exhausted", "every": CAPACITY_EVERY,
+        "retry_after_s": CAPACITY_RETRY_AFTER_S,
+    }, CAPACITY_CALLS)
+
+
+def _capacity_expected(v: PolicyVersion) -> dict[CallClass, int]:
+    return _every_nth_expected(CAPACITY_CALLS, CAPACITY_EVERY, CallClass.CAPACITY_EXHAUSTED)
+
+
+async def _free_ended(ctx: _Context) -> None:
+    # (the top-up's credits: the paid fallback costs money)
+    client = await _topped_up_at_a_new_minute(ctx, "preset: free variant ended")
+    async with _faults(ctx, [{"kind": "free_variant_ended", "model": FREE_MODEL}]):
+        await ctx.calls(client, FREE_MODEL, FREE_ENDED_CALLS, concurrency=1)
+        # Opt-in: the helper switches to availability.fallback_models[0], the paid model.
+        await ctx.calls(client, FREE_MODEL, 1, retry={"follow_fallbacks": True})
+
+
+def _free_ended_expected(v: PolicyVersion) -> dict[CallClass, int]:
+    return {CallClass.OK: 1, CallClass.FREE_VARIANT_ENDED: FREE_ENDED_CALLS + 1}
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -507,6 +791,45 @@ PRESETS: tuple[Preset, ...] = (
         "retry; this is not your quota.",
         _upstream, _upstream_expected,
     ),
+    Preset(
+        "in_flight", N_("fan-out on a small balance: in-flight 402"),
+        f"Under {TODAY_POLICY}: {FANOUT_CALLS} paid calls start at once (each runs "
+        f"{FANOUT_RUN_MS} ms) on a balance whose in-flight budget holds {FANOUT_FIT} of them. "
+        f"{FANOUT_FIT} pass; the others get 402 in_flight_budget_exhausted with Retry-After, "
+        "although the balance covers them all. A client that reads it as 'out of credits' "
+        "stops here.",
+        _in_flight, _in_flight_expected, TODAY_POLICY,
+    ),
+    Preset(
+        "in_flight_retry", N_("the same fan-out, recovered by with_retries"),
+        f"The same {FANOUT_CALLS} calls, each through with_retries: the refused ones wait "
+        "Retry-After (on the emulator's clock: nobody waits two minutes), the running calls "
+        "settle, and the retries pass. Every call ends ok.",
+        _in_flight_retried, _in_flight_retried_expected, TODAY_POLICY,
+    ),
+    Preset(
+        "key_limit", N_("a key's daily limit runs out: 403"),
+        f"A management key creates a key (POST /api/v1/keys) whose daily limit pays "
+        f"{KEY_LIMIT_CALLS} calls; the next {KEY_LIMIT_EXTRA} get 403 Key limit exceeded (daily "
+        "limit), saying when it resets, although the account has credits. At 00:00 UTC (the "
+        "emulator's clock moves) the limit pays again.",
+        _key_limit, _key_limit_expected, TODAY_POLICY,
+    ),
+    Preset(
+        "capacity", N_("all providers at capacity: 429"),
+        f"Every provider of the free model is full on one call in {CAPACITY_EVERY} (fault "
+        "injection): 429 capacity_exhausted with error.availability (retryable, retry_after) "
+        "and Retry-After. Wait retry_after, or switch to a model in fallback_models.",
+        _capacity, _capacity_expected, TODAY_POLICY,
+    ),
+    Preset(
+        "free_ended", N_("free variant ended: 404, then the paid model"),
+        f"The free model's promotion has ended (fault injection): {FREE_ENDED_CALLS} calls get "
+        "404 free_variant_ended, whose availability.fallback_models names the paid model. Then "
+        "one call through with_retries(follow_fallbacks=True) switches to it: opt-in, because "
+        "the paid model costs money.",
+        _free_ended, _free_ended_expected, TODAY_POLICY,
+    ),
 )
 
 
@@ -542,7 +865,9 @@ async def run_preset(
     transport:
         An async httpx transport for both the admin API and the calls (tests).
     policy:
-        Switch the emulator to this policy version first (``None``: keep its current one).
+        Switch the emulator to this policy version first (``None``: keep its current one). A
+        preset with a version of its own (:attr:`Preset.policy`) runs under that one instead,
+        and puts the version it found back when it ends.
     cancel, on_result:
         As for :func:`~orwidgets.client.run_load`.
     concurrency:
@@ -556,8 +881,15 @@ async def run_preset(
     admin = EmulatorAdmin(base_url, admin_token, transport=transport)
     ctx: _Context | None = None
     start = time.perf_counter()
+    found: str | None = None
     try:
-        version = await admin.set_policy(policy) if policy is not None else await admin.policy()
+        if preset.policy is not None:
+            found = await admin.policy()
+            version = await admin.set_policy(preset.policy)
+        elif policy is not None:
+            version = await admin.set_policy(policy)
+        else:
+            version = await admin.policy()
         expected = preset.expected(version)
         if run is None:
             run = PresetRun(requested=0, offered_rate=None, concurrency=concurrency)
@@ -569,9 +901,13 @@ async def run_preset(
                        concurrency)
         await preset.script(ctx)
     finally:
-        if ctx is not None:
-            await ctx.close()
-        await admin.aclose()
+        try:
+            if ctx is not None:
+                await ctx.close()
+            if found is not None:
+                await admin.set_policy(found)
+        finally:
+            await admin.aclose()
         if run is not None:
             run.duration_s = time.perf_counter() - start
             run.cancelled = cancel.is_set() and run.finished < run.requested

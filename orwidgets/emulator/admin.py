@@ -7,6 +7,7 @@ wrapped by :func:`_admin`, which answers 401 without the right token.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
 from collections.abc import Awaitable, Callable
@@ -141,6 +142,11 @@ async def policy(request: HttpRequest, emu: Emulator) -> Response:
 
 @_admin
 async def faults(request: HttpRequest, emu: Emulator) -> Response:
+    """GET answers the active rules with every field (``null`` where unset: an upstream rule's
+    ``"retry_after_s": null`` means no Retry-After), so a script can POST them back exactly after
+    its own; POST replaces them."""
+    if request.method == "GET":
+        return ok({"rules": [dataclasses.asdict(r) for r in emu.faults.rules]})
     body = await read_json(request)
     if isinstance(body, Response):
         return body
@@ -178,7 +184,7 @@ ROUTES = [
     Route("/_emulator/accounts/{account_id}/topup", topup, methods=["POST"]),
     Route("/_emulator/clock", clock, methods=["GET", "POST"]),
     Route("/_emulator/policy", policy, methods=["GET", "PUT"]),
-    Route("/_emulator/faults", faults, methods=["POST"]),
+    Route("/_emulator/faults", faults, methods=["GET", "POST"]),
     Route("/_emulator/in_flight", in_flight, methods=["GET", "PUT"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
 ]

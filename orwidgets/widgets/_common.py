@@ -30,6 +30,7 @@ __all__ = [
     "COLORS",
     "CSS",
     "fmt_usd",
+    "fmt_usd_fine",
     "fmt_count",
     "fmt_plural",
     "fmt_duration",
@@ -89,6 +90,22 @@ def fmt_usd(value: float | None) -> str:
     if value is None:
         return "unknown"
     return format_usd(value)
+
+
+def fmt_usd_fine(value: float | None, digits: int = 3) -> str:
+    """:func:`fmt_usd` for amounts that can be fractions of a cent (what one request holds):
+    below a dollar, ``digits`` significant digits (``$0.00246``, ``$0.5``); cents (``$0.01``)
+    and whole amounts as :func:`fmt_usd` writes them. ``unknown`` for ``None``."""
+    if value is None:
+        return "unknown"
+    amount = abs(float(value))
+    if amount == 0 or amount >= 1 or round(amount, 2) == amount:
+        return fmt_usd(value)
+    decimals = max(2, digits - 1 - math.floor(math.log10(amount)))
+    text = f"{amount:.{decimals}f}".rstrip("0")
+    if len(text.split(".")[1]) < 2:
+        text = f"{amount:.2f}"
+    return f"{'-' if value < 0 else ''}${text}"
 
 
 def fmt_count(value: float | None) -> str:
@@ -360,7 +377,8 @@ def log_ticks(low: float, high: float, *, money: bool = False,
         exponent += 1
     ticks = sorted(values)
     if money:
-        text = [f"${v:,.2f}" if v < 1 else f"${v:,.0f}" for v in ticks]
+        text = [fmt_usd_fine(v, 1) if v < 0.01 else f"${v:,.2f}" if v < 1 else f"${v:,.0f}"
+                for v in ticks]
     else:
         text = [fmt_count(v) for v in ticks]
     return {"tickmode": "array", "tickvals": ticks, "ticktext": text}

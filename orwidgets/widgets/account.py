@@ -1,4 +1,5 @@
-"""The account panel: what ``GET /api/v1/key`` and ``GET /api/v1/credits`` say about an account.
+"""The account panel: what ``GET /api/v1/key`` and ``GET /api/v1/credits`` say about an account,
+and about the key itself: its own spending limit, what is left of it and when its window resets.
 
 Works against the in-kernel emulator (default, no key needed: pick a demo account) and against the
 real API with the reader's own key. The key never enters a synced trait, a repr or a message: it
@@ -11,14 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import ipywidgets as W
 from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Unicode, link
 
 from .._secret import SecretKey
-from ..engine import day_reset_ms
-from ..policy import POLICIES, PolicyVersion, daily_free_quota, get_policy
+from ..engine import day_reset_ms, window_reset_s
+from ..policy import LIMIT_RESETS, POLICIES, PolicyVersion, daily_free_quota, get_policy
 from ._common import (
     CSS,
     KeyField,
@@ -61,6 +63,11 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+#: How the panel names a key-limit period (``limit_reset``; ``None``: for all time).
+_PERIODS = {"daily": "a day", "weekly": "a week (Monday to Sunday, UTC)",
+            "monthly": "a calendar month (UTC)", None: "for all time (it never resets)"}
+
+
 @dataclass
 class AccountReading:
     """What two calls told us. ``None`` means "not reported" (older API shape, or not allowed)."""
@@ -79,6 +86,13 @@ class AccountReading:
     #: field), or ``None`` (nobody reported them).
     free_source: str | None = None
     rate_limit: str | None = None
+    #: The key's own spending limit (``GET /key``: ``limit``, ``limit_remaining``,
+    #: ``limit_reset``); ``has_limit_fields`` is false where the answer has none of them.
+    has_limit_fields: bool = False
+    limit_usd: float | None = None
+    limit_remaining_usd: float | None = None
+    limit_reset: str | None = None
+    usage_daily_usd: float | None = None
     credits_status: str = "not read"  # "ok", "forbidden", "error", "not read"
     credits_message: str = ""
     purchased_usd: float | None = None
@@ -90,6 +104,19 @@ class AccountReading:
     def seconds_to_reset(self) -> float:
         """Until the next 00:00 UTC, when the free daily counter resets."""
         return day_reset_ms(self.now) / 1000 - self.now
+
+    @property
+    def limit_resets_at(self) -> float | None:
+        """Unix seconds when the key's limit window starts again (the next 00:00 UTC, Monday or
+        1st, as the engine counts it); ``None`` for no limit or a lifetime one."""
+        if self.limit_usd is None or self.limit_reset not in LIMIT_RESETS:
+            return None
+        return window_reset_s(self.limit_reset, self.now)
+
+    @property
+    def limit_spent(self) -> bool:
+        """The key's limit is used up: its calls answer 403 until the window resets."""
+        return self.limit_remaining_usd is not None and self.limit_remaining_usd <= 0
 
 
 def _explain_failure(what: str, result: Any) -> str:
@@ -128,6 +155,13 @@ def read_account(client: Any, now: float) -> AccountReading:
         reading.free_limit = _int(free.get("limit"))
         reading.free_remaining = _int(free.get("remaining"))
         reading.free_source = "GET /key"
+    if any(name in data for name in ("limit", "limit_remaining", "limit_reset")):
+        reading.has_limit_fields = True
+        reading.limit_usd = _num(data.get("limit"))
+        reading.limit_remaining_usd = _num(data.get("limit_remaining"))
+        reset = data.get("limit_reset")
+        reading.limit_reset = reset if isinstance(reset, str) else None
+        reading.usage_daily_usd = _num(data.get("usage_daily"))
     rate = data.get("rate_limit")
     if isinstance(rate, dict) and rate.get("requests") not in (None, -1):
         reading.rate_limit = f"{rate.get('requests')} requests per {rate.get('interval')}"
@@ -174,8 +208,9 @@ class AccountPanel(W.VBox):
     base_url : str, optional
         For ``"custom"`` (e.g. another emulator's ``api_base``).
     demo_account : str
-        Which emulator demo account to read (``"free"``, ``"topped_up"``, ``"five"``,
-        ``"negative"``, ``"management"``).
+        Which emulator demo key to read: an account's (``"free"``, ``"topped_up"``, ``"five"``,
+        ``"negative"``, ``"management"``, ``"small"``, ``"team"``) or ``"member"``, the key of
+        ``team`` with a daily limit, spent at start.
     api_key : SecretKey or str, optional
         A key for ``"openrouter"``/``"custom"`` (otherwise ``OPENROUTER_API_KEY`` or the password
         box). Kept in memory only.
@@ -265,10 +300,10 @@ class AccountPanel(W.VBox):
     @staticmethod
     def _demo_names() -> list[str]:
         try:
-            from ..emulator import DEMO_ACCOUNTS
+            from ..emulator import DEMO_ACCOUNTS, DEMO_KEYS
         except Exception:  # noqa: BLE001 - the emulator is optional for this panel
             return []
-        return [demo.name for demo in DEMO_ACCOUNTS]
+        return [demo.name for demo in DEMO_ACCOUNTS] + [demo.name for demo in DEMO_KEYS]
 
     def _layout_target(self, change: Any = None) -> None:
         if self.target == "emulator":
@@ -426,6 +461,7 @@ class AccountPanel(W.VBox):
             ("free-tier", "never paid (is_free_tier)", _yes_no(reading.is_free_tier)),
             ("usage", "usage", fmt_usd(reading.usage_usd)),
         ]
+        rows += self._limit_rows(reading)
         if reading.rate_limit:
             rows.append(("rate-limit", "rate_limit (legacy field)", reading.rate_limit))
         body = "".join(
@@ -455,6 +491,31 @@ class AccountPanel(W.VBox):
                          f"{fmt_usd(acct.purchased_usd)} (what-if).")
         notes_html = "".join(f'<div style="color:{muted}">{esc(n)}</div>' for n in notes)
         self._readout.value = f"<table>{body}</table>{extra}{notes_html}"
+
+
+    @staticmethod
+    def _limit_rows(reading: AccountReading) -> list[tuple[str, str, str]]:
+        """The key's own limit: how much, what is left, when its window starts again."""
+        if not reading.has_limit_fields:
+            return [("limit", "key limit", "unknown: this GET /key answer has no limit fields")]
+        if reading.limit_usd is None:
+            return [("limit", "key limit", "none: this key may spend the whole balance")]
+        period = _PERIODS.get(reading.limit_reset, reading.limit_reset or "")
+        rows = [("limit", "key limit", f"{fmt_usd(reading.limit_usd)} {period}")]
+        left = reading.limit_remaining_usd
+        remaining = "unknown" if left is None else f"{fmt_usd(left)} of {fmt_usd(reading.limit_usd)}"
+        if reading.limit_spent:
+            remaining += ": spent, so every call answers 403 Key limit exceeded until the reset"
+        rows.append(("limit-remaining", "limit remaining", remaining))
+        resets = reading.limit_resets_at
+        if resets is None:
+            rows.append(("limit-reset", "limit resets", "never: a lifetime limit"))
+        else:
+            when = datetime.fromtimestamp(resets, tz=timezone.utc)
+            rows.append(("limit-reset", "limit resets",
+                         f"{when:%Y-%m-%d %H:%M} UTC ({reading.limit_reset}), in "
+                         f"{fmt_duration(resets - reading.now)}"))
+        return rows
 
 
 def _key_reports_free(version: PolicyVersion, *, when: bool = False) -> str:

@@ -86,7 +86,8 @@ REAL_API_WARNING = (
 EMPTY_CHART_TEXT = ("No calls yet: pick a scenario (or the settings) and press Run.<br>"
                     "Each call then appears here as a point: when it was sent, how long it took.")
 _FRESH = "fresh"
-_DEMO_NAMES = ("free", "topped_up", "five", "negative", "management")
+#: The emulator's demo keys a custom run may use (the README's tables say what each shows).
+_DEMO_NAMES = ("free", "topped_up", "five", "negative", "management", "small", "team", "member")
 _IN_MEMORY_BASE = "http://127.0.0.1"
 
 def _call_line(result: CallResult) -> str:
@@ -519,8 +520,12 @@ class LiveCalls(W.VBox):
             preset = get_preset(self.preset)
             expected = ", ".join(f"{esc(c.label)}: {n:,}"
                                  for c, n in preset.expected(self.policy).items())
-            note = (f"{esc(preset.description)}<br><b>Expected under {esc(self.policy)}:</b> "
+            under = preset.runs_under(self.policy).id
+            note = (f"{esc(preset.description)}<br><b>Expected under {esc(under)}:</b> "
                     f"{expected}.")
+            if preset.policy is not None and under != self.policy:
+                note += (f" (This scenario needs {esc(under)}: it switches the emulator to it, "
+                         "and back to the version it found when it ends.)")
             if real:
                 note += (f'<br><span style="color:{CSS["warn"]}">Scenarios run against the '
                          "emulator only: switch the target back to run one.</span>")

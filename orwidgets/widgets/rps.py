@@ -1,14 +1,46 @@
-"""Balance to paid requests per second: a log slider, a typed field, the rule, and a chart."""
+"""Balance to paid requests per second: a log slider, a typed field, the rule, and a chart.
+
+Under a version with the in-flight spending budget (``2026-08``) the balance no longer sets a
+request rate; it sets the budget instead. The explorer then shows the budget the balance buys
+(``min(fraction x balance, ceiling)``, none from the threshold on), what one request of a size the
+reader picks holds (a catalogue model, its ``max_tokens`` or none: the completion cap), and how many
+such requests fit at once, all from the engine (:func:`orwidgets.simulation.in_flight_fit`); the
+chart draws the budget against the balance.
+"""
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import ipywidgets as W
-from traitlets import Bool, HasTraits, Instance, Int, Unicode, default, dlink, link
+from traitlets import (
+    Bool,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    TraitError,
+    Unicode,
+    default,
+    dlink,
+    link,
+    observe,
+    validate,
+)
 
-from ..policy import PAID_RPS_CAP, PolicyVersion, explain_paid_rps, get_policy, paid_rps
+from ..engine import Reason, Request
+from ..policy import (
+    IN_FLIGHT_DEFAULTS,
+    PAID_RPS_CAP,
+    InFlightParams,
+    PolicyVersion,
+    explain_paid_rps,
+    get_policy,
+    paid_rps,
+)
+from ..simulation import in_flight_fit
 from ._common import (
     COLORS,
     CSS,
@@ -17,7 +49,9 @@ from ._common import (
     figure_layout,
     figure_widget,
     fmt_count,
+    fmt_plural,
     fmt_usd,
+    fmt_usd_fine,
     guarded,
     log_ticks,
     policy_caption,
@@ -26,7 +60,8 @@ from ._common import (
 )
 from ._model import AccountModel, FiniteFloat, PolicyId
 
-__all__ = ["RPSModel", "RPSExplorer", "SLIDER_MIN_USD", "SLIDER_MAX_USD"]
+__all__ = ["RPSModel", "InFlightModel", "RPSExplorer", "SLIDER_MIN_USD", "SLIDER_MAX_USD",
+           "emulator_in_flight", "paid_models"]
 
 #: The slider is logarithmic from one cent to $2,000: cents are distinct steps near $0.50 and it
 #: still reaches well past the $500 cap and the article's "$1,000 still gets 500". Balances at or
@@ -39,6 +74,14 @@ SLIDER_STEP = 0.01
 _LINE_END_USD = 10_000_000.0
 #: The RPS axis (log): a little below the 1 RPS floor to a little above the 500 cap.
 _RPS_AXIS = (0.7, 800.0)
+
+
+#: The largest max_tokens and prompt the in-flight view takes (typed values are clamped).
+MAX_TOKENS_FIELD = 1_000_000
+MAX_PROMPT_TOKENS = 10_000_000
+#: Where the in-flight numbers come from, as the view says it.
+DEFAULTS_SOURCE = "orwidgets' defaults (OpenRouter publishes none but Retry-After) [inv]"
+EMULATOR_SOURCE = "the emulator's (GET /_emulator/in_flight)"
 
 
 def balance_ticks(top_usd: float) -> dict[str, Any]:
@@ -85,6 +128,193 @@ class RPSModel(HasTraits):
             self.linked = answer.rps is not None
 
 
+@lru_cache(maxsize=1)
+def paid_models() -> dict[str, Any]:
+    """The emulator catalogue's paid models by id (free models are never held against the
+    budget). Imported on first use: the catalogue lives in the emulator package."""
+    from ..emulator.catalogue import CATALOGUE
+
+    return {m.id: m for m in CATALOGUE if not m.free}
+
+
+@lru_cache(maxsize=1)
+def default_prompt_tokens() -> int:
+    """The tokens the emulator counts for the client's default prompt (``"Say OK."``): the prompt
+    of every demo in the tutorial, so the view's numbers match what they get."""
+    from ..client._http import DEFAULT_MESSAGES
+    from ..emulator.chat import estimate_tokens
+
+    return max(1, estimate_tokens(sum(len(m["content"]) for m in DEFAULT_MESSAGES)))
+
+
+def _default_model() -> str:
+    from ..emulator.catalogue import DEFAULT_PAID_MODEL
+
+    return DEFAULT_PAID_MODEL
+
+
+def emulator_in_flight(emulator: Any, timeout: float = 10.0) -> InFlightParams:
+    """An emulator's current in-flight numbers, from its ``GET /_emulator/in_flight``.
+
+    ``emulator``: a handle from :func:`orwidgets.emulator.start` or an app from
+    :func:`orwidgets.emulator.create_app` (asked in memory). Raises ``RuntimeError`` naming the
+    cause when it cannot be read.
+    """
+    from ..client import BackgroundJob
+    from ..client._presets import EmulatorAdmin
+    from .livecalls import _EmulatorTarget
+
+    target = _EmulatorTarget.of(emulator)
+
+    async def read(cancel: Any) -> dict[str, Any]:
+        async with EmulatorAdmin(target.root, target.admin_token,
+                                 transport=target.transport()) as admin:
+            return await admin.in_flight()
+
+    job = BackgroundJob(read, name="orwidgets-in-flight").start()
+    if not job.wait(timeout):
+        raise RuntimeError(f"GET /_emulator/in_flight: no answer in {timeout:g} s")
+    if job.error is not None:
+        raise RuntimeError(f"GET /_emulator/in_flight: {job.error}") from job.error
+    return IN_FLIGHT_DEFAULTS.updated(job.result)
+
+
+class InFlightModel(HasTraits):
+    """The in-flight budget of the account's balance, and how many requests of one size fit in it
+    at once (no widgets).
+
+    The numbers come from the engine and the policy, never worked out here: the budget from
+    :meth:`~orwidgets.policy.InFlightParams.budget_usd`, what one request holds from
+    :meth:`~orwidgets.engine.Request.estimate_pusd`, and how many start at once from
+    :func:`~orwidgets.simulation.in_flight_fit` (the engine deciding them on a fresh account).
+
+    Parameters
+    ----------
+    account : AccountModel
+        Balance and policy.
+    params : InFlightParams
+        The budget's numbers (default :data:`~orwidgets.policy.IN_FLIGHT_DEFAULTS`).
+    model_id : str
+        A paid model of the emulator's catalogue.
+    no_max_tokens : bool
+        The request gives no ``max_tokens``: the estimate counts the completion cap, and the
+        affordability check the model's maximum output.
+    max_tokens : int
+        The request's ``max_tokens`` otherwise (clamped to 1..1,000,000).
+    prompt_tokens : int
+        Its prompt (clamped to 0..10,000,000; default: the tutorial's short prompt).
+
+    Attributes
+    ----------
+    applies : bool
+        Whether the account's version has the in-flight budget (the rest is computed only then).
+    budget_usd : float or None
+        The budget the balance buys; ``None`` at or above the threshold.
+    estimate_usd, estimate_tokens, max_cost_usd
+        What one request holds, the completion tokens that counts, and its maximum cost (what the
+        balance must cover first).
+    fit : int or None
+        Such requests the budget holds at once; ``None`` when the budget does not limit them.
+    first, refused : str
+        The engine's reason for the first request (``"ok"``, ``"affordability"``,
+        ``"weight_exceeds_budget"``, ``"negative_balance"``) and for the first that does not fit
+        (``"in_flight_budget_exhausted"``; ``""`` when none is refused).
+    """
+
+    account = Instance(AccountModel, help="Balance and policy")
+    params = Instance(InFlightParams, help="The in-flight budget's numbers")
+    params_source = Unicode(DEFAULTS_SOURCE, help="Where params come from, in words")
+    model_id = Unicode(help="A paid catalogue model")
+    no_max_tokens = Bool(True, help="The request gives no max_tokens (the estimate counts the cap)")
+    max_tokens = Int(1000, help="The request's max_tokens when it gives one")
+    prompt_tokens = Int(help="The request's prompt tokens")
+
+    applies = Bool(False, help="Derived: the version has the in-flight budget")
+    budget_usd = Float(None, allow_none=True, help="Derived: the budget (None: none applies)")
+    estimate_usd = Float(0.0, help="Derived: what one request holds")
+    estimate_tokens = Int(0, help="Derived: completion tokens the estimate counts")
+    max_cost_usd = Float(0.0, help="Derived: one request's maximum cost")
+    fit = Int(None, allow_none=True, help="Derived: requests that fit at once (None: no limit)")
+    first = Unicode("", help="Derived: the engine's reason for the first request")
+    refused = Unicode("", help="Derived: the reason for the first that does not fit")
+
+    @default("account")
+    def _default_account(self) -> AccountModel:
+        return AccountModel()
+
+    @default("params")
+    def _default_params(self) -> InFlightParams:
+        return IN_FLIGHT_DEFAULTS
+
+    @default("model_id")
+    def _default_model_id(self) -> str:
+        return _default_model()
+
+    @default("prompt_tokens")
+    def _default_prompt_tokens(self) -> int:
+        return default_prompt_tokens()
+
+    def __init__(self, account: AccountModel | None = None, **kwargs: Any) -> None:
+        self._ready = False
+        super().__init__(**({"account": account} if account is not None else {}), **kwargs)
+        self.account.observe(self._update, names=["balance_usd", "policy"])
+        self._ready = True
+        self._update()
+
+    @validate("model_id")
+    def _check_model(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        if value not in paid_models():
+            raise TraitError(f"model_id: {value!r} is not a paid model of the catalogue "
+                             f"({', '.join(paid_models())}); free models are never held")
+        return value
+
+    @validate("max_tokens")
+    def _clamp_max_tokens(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_TOKENS_FIELD, max(1, int(proposal["value"])))
+
+    @validate("prompt_tokens")
+    def _clamp_prompt(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_PROMPT_TOKENS, max(0, int(proposal["value"])))
+
+    @property
+    def model(self) -> Any:
+        """The catalogue entry of :attr:`model_id`."""
+        return paid_models()[self.model_id]
+
+    def request(self) -> Request:
+        """The request as the engine sees it. Nothing of its answer is charged yet (completion
+        tokens 0): OpenRouter charges when a request ends, and the question is how many start."""
+        model = self.model
+        return Request(
+            free=False, prompt_tokens=self.prompt_tokens,
+            max_tokens=model.max_completion_tokens if self.no_max_tokens else self.max_tokens,
+            completion_tokens=0, prompt_price=model.prompt_price_usd,
+            completion_price=model.completion_price_usd, max_tokens_given=not self.no_max_tokens,
+        )
+
+    @observe("params", "model_id", "no_max_tokens", "max_tokens", "prompt_tokens")
+    def _update(self, change: Any = None) -> None:
+        if not self._ready:
+            return  # constructing: __init__ updates once at its end
+        version = get_policy(self.account.policy)
+        if not version.in_flight_budget:
+            self.applies = False
+            return
+        request = self.request()
+        answer = in_flight_fit(self.account.balance_usd, request, version, self.params)
+        with self.hold_trait_notifications():
+            self.estimate_tokens = self.params.estimate_tokens(
+                None if self.no_max_tokens else self.max_tokens)
+            self.estimate_usd = answer.estimate_usd
+            self.max_cost_usd = request.max_cost_usd
+            self.budget_usd = answer.budget_usd
+            self.fit = answer.fit
+            self.first = answer.first.value
+            self.refused = answer.refused.value if answer.refused is not None else ""
+            self.applies = True
+
+
 def staircase(version: PolicyVersion, x_min: float = SLIDER_MIN_USD,
               x_max: float = _LINE_END_USD) -> tuple[list[float], list[float]]:
     """Points of the paid-RPS step line: one flat segment per whole dollar up to the cap.
@@ -104,8 +334,31 @@ def staircase(version: PolicyVersion, x_min: float = SLIDER_MIN_USD,
     return xs, ys
 
 
+#: The in-flight chart's traces (drawn under versions with the budget, hidden otherwise).
+_BUDGET_TRACES = ("no budget region", "in-flight budget", "ceiling", "threshold",
+                  "one request's estimate")
+_RPS_TRACES = ("floor region", "cap region", "paid RPS")
+#: The marker's hover text in each view.
+_MARKER_HOVER = {
+    "rps": "$%{x:,.2f} → %{y} RPS<extra>current balance</extra>",
+    "budget": "$%{x:,.2f} → budget $%{y:,.4f}<extra>current balance</extra>",
+    "no budget": "$%{x:,.2f}: no in-flight budget<extra>current balance</extra>",
+}
+#: What the first refused request gets, in words (the engine's reason is the wire's).
+_REFUSALS = {
+    Reason.AFFORDABILITY.value: (
+        "the balance does not cover one request's maximum cost: 402 \"can only afford M\" before "
+        "the budget is looked at"),
+    Reason.WEIGHT_EXCEEDS_BUDGET.value: (
+        "one request holds more than the whole budget: 402 weight_exceeds_budget. Retrying "
+        "cannot help: lower max_tokens or the prompt, or add credits"),
+    Reason.NEGATIVE_BALANCE.value: "a negative balance answers 402 on every model",
+}
+
+
 class RPSExplorer(W.VBox):
-    """Explore how the balance sets the paid requests per second.
+    """Explore how the balance sets the paid requests per second, or, under a version with the
+    in-flight spending budget, the budget and how many requests of a chosen size fit in it.
 
     Parameters
     ----------
@@ -113,15 +366,27 @@ class RPSExplorer(W.VBox):
         Shared account (a new one if omitted).
     policy, balance_usd : optional
         Initial values written to the account.
+    emulator : EmulatorHandle or starlette app, optional
+        Read the in-flight numbers from this emulator (``GET /_emulator/in_flight``) whenever
+        the view switches to a version with the budget (and on :meth:`refresh_in_flight`).
+    in_flight : InFlightParams or dict, optional
+        The in-flight numbers to use instead (default
+        :data:`~orwidgets.policy.IN_FLIGHT_DEFAULTS`, our own [inv] values).
 
     Attributes
     ----------
     policy, balance_usd : linked to the account.
     rps, rule : derived (read them, do not set them).
     model : RPSModel
+    in_flight : InFlightModel
+        The budget view's model: pick the request's size there (``model_id``, ``no_max_tokens``,
+        ``max_tokens``, ``prompt_tokens``) or in the controls.
     figure : plotly.graph_objects.FigureWidget
-        Traces ``"paid RPS"`` (the step line), ``"floor region"``, ``"cap region"`` and
-        ``"current balance"`` (the marker, x = balance, y = rps).
+        Traces ``"paid RPS"`` (the step line), ``"floor region"``, ``"cap region"``; under a
+        version with the budget instead ``"in-flight budget"``, ``"ceiling"``, ``"threshold"``,
+        ``"no budget region"`` and ``"one request's estimate"``; and ``"current balance"`` (the
+        marker, x = balance, y = rps or the budget; at the top of the chart where no budget
+        applies).
     """
 
     policy = PolicyId(help="Policy version id (linked to the account)")
@@ -130,16 +395,24 @@ class RPSExplorer(W.VBox):
     rule = Unicode("", help="Derived: the rule behind rps")
 
     def __init__(self, account: AccountModel | None = None, *, policy: str | None = None,
-                 balance_usd: float | None = None, **kwargs: Any) -> None:
+                 balance_usd: float | None = None, emulator: Any = None,
+                 in_flight: InFlightParams | dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.account = account if account is not None else AccountModel()
         if policy is not None:
             self.account.policy = policy
         if balance_usd is not None:
             self.account.balance_usd = balance_usd
-        self.model = RPSModel(self.account)
+        self._emulator = emulator
         self._notice = Notice()
-        self._drawn_policy: str | None = None
+        params = IN_FLIGHT_DEFAULTS.updated(in_flight) if in_flight is not None else None
+        self.model = RPSModel(self.account)
+        self.in_flight = InFlightModel(
+            self.account, **({"params": params, "params_source": "given in Python"}
+                             if params is not None else {}))
+        self._drawn: tuple[Any, ...] | None = None
+        self._marker_style = "rps"
         self._syncing = False
 
         self._picker = policy_picker(self.account.policy)
@@ -165,6 +438,13 @@ class RPSExplorer(W.VBox):
         self._input.add_class("orw-balance-input")
         self._readout = W.HTML()
         self._readout.add_class("orw-rps-readout")
+        # The in-flight view's controls are built the first time a version with the budget is
+        # shown (they list the emulator's catalogue, which the article's view never needs).
+        self._in_flight_box = W.VBox(layout=W.Layout(display="none"))
+        self._in_flight_box.add_class("orw-in-flight")
+        self._in_flight_readout = W.HTML()
+        self._in_flight_readout.add_class("orw-in-flight-readout")
+        self._controls: dict[str, W.Widget] = {}
         self.figure = self._make_figure()
 
         self.children = [
@@ -172,6 +452,7 @@ class RPSExplorer(W.VBox):
             self._caption,
             W.HBox([self._slider, self._input]),
             self._readout,
+            self._in_flight_box,
             self._notice.widget,
             self.figure,
         ]
@@ -188,6 +469,8 @@ class RPSExplorer(W.VBox):
         self._input.observe(guard(self._on_input), names="value")
         self.account.observe(guard(self._on_balance), names="balance_usd")
         self.account.observe(guard(self._on_policy), names="policy")
+        self.in_flight.observe(guard(self._on_request), names=[
+            "params", "model_id", "no_max_tokens", "max_tokens", "prompt_tokens"])
         self._on_policy()
 
     def __repr__(self) -> str:
@@ -233,7 +516,7 @@ class RPSExplorer(W.VBox):
             self._echo_inputs()
 
     def _on_balance(self, change: Any = None) -> None:
-        # The model observed the account first (it registered first), so it is current here.
+        # The models observed the account first (they registered first), so they are current.
         self._echo_inputs()
         self._render()
         self._move_marker()
@@ -249,8 +532,90 @@ class RPSExplorer(W.VBox):
 
     def _on_policy(self, change: Any = None) -> None:
         self._caption.value = policy_caption(self.account.policy)
+        if get_policy(self.account.policy).in_flight_budget:
+            self._build_controls()
+            if self._emulator is not None:
+                self.refresh_in_flight()
+        self._in_flight_box.layout.display = None if self.in_flight.applies else "none"
         self._redraw_policy()
         self._render()
+
+    def _on_request(self, change: Any = None) -> None:
+        """The request's size or the numbers changed: readout, estimate line and marker."""
+        self._sync_controls()
+        self._render()
+        self._redraw_policy()
+        self._move_marker()
+
+    def refresh_in_flight(self) -> InFlightParams | None:
+        """Read the in-flight numbers from the emulator given at construction again (after a
+        ``PUT /_emulator/in_flight``, say); returns them (``None`` without an emulator, or when
+        they could not be read: the notice says why, and the view keeps its numbers)."""
+        if self._emulator is None:
+            return None
+        try:
+            params = emulator_in_flight(self._emulator)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            self._notice.show(f"in-flight numbers: {exc}; showing "
+                              f"{self.in_flight.params_source} instead.")
+            return None
+        with self.in_flight.hold_trait_notifications():
+            self.in_flight.params_source = EMULATOR_SOURCE
+            self.in_flight.params = params
+        return params
+
+    # -- the request's size (built on first use) -------------------------------------------------
+
+    def _build_controls(self) -> None:
+        if self._controls:
+            return
+        label = {"description_width": "initial"}
+        options = [(f"{m.id} (${m.completion_price_usd * 1e6:,.2f}/M output tokens)", m.id)
+                   for m in paid_models().values()]
+        model = W.Dropdown(options=options, value=self.in_flight.model_id,
+                           description="Request: model", style=label,
+                           layout=W.Layout(width="560px"))
+        model.add_class("orw-in-flight-model")
+        no_max = W.Checkbox(value=self.in_flight.no_max_tokens, indent=False,
+                            description="no max_tokens", layout=W.Layout(width="auto"))
+        no_max.add_class("orw-no-max-tokens")
+        max_tokens = W.BoundedIntText(value=self.in_flight.max_tokens, min=1,
+                                      max=MAX_TOKENS_FIELD, description="or max_tokens",
+                                      style=label, layout=W.Layout(width="200px"))
+        max_tokens.add_class("orw-max-tokens")
+        prompt = W.BoundedIntText(value=self.in_flight.prompt_tokens, min=0,
+                                  max=MAX_PROMPT_TOKENS, description="prompt tokens",
+                                  style=label, layout=W.Layout(width="220px"))
+        prompt.add_class("orw-prompt-tokens")
+        self._controls = {"model_id": model, "no_max_tokens": no_max, "max_tokens": max_tokens,
+                          "prompt_tokens": prompt}
+        guard = guarded(self._notice)
+        for name, control in self._controls.items():
+            control.observe(guard(lambda change, name=name: self._on_control(name, change)),
+                            names="value")
+        self._in_flight_box.children = [
+            model, W.HBox([no_max, max_tokens, prompt]), self._in_flight_readout]
+        self._sync_controls()
+
+    def _on_control(self, name: str, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        if name in ("model_id", "no_max_tokens"):
+            setattr(self.in_flight, name, change["new"])
+        elif not set_number(self.in_flight, name, change["new"], self._notice,
+                            name.replace("_", " ")):
+            self._sync_controls()
+
+    def _sync_controls(self) -> None:
+        if not self._controls:
+            return
+        self._syncing = True
+        try:
+            for name, control in self._controls.items():
+                control.value = getattr(self.in_flight, name)
+            self._controls["max_tokens"].disabled = self.in_flight.no_max_tokens
+        finally:
+            self._syncing = False
 
     # -- outputs -------------------------------------------------------------------------------
 
@@ -264,11 +629,18 @@ class RPSExplorer(W.VBox):
         color = CSS["error"] if m.blocked else CSS["accent"]
         notes = []
         if not m.linked:
-            notes.append(
-                "Paid models have no balance-linked platform cap today: your balance does not "
-                "set a request rate (DDoS protection and the upstream providers still limit "
-                "bursts)."
-            )
+            if self.in_flight.applies:
+                notes.append(
+                    "Paid models have no request-rate cap: your balance sets the in-flight "
+                    "spending budget instead, what your running paid requests may hold at once "
+                    "(below)."
+                )
+            else:
+                notes.append(
+                    "Paid models have no balance-linked platform cap today: your balance does "
+                    "not set a request rate (DDoS protection and the upstream providers still "
+                    "limit bursts)."
+                )
             if self.account.balance_usd < 0:
                 notes.append("A negative balance still answers 402 on every model, free models "
                              "included.")
@@ -282,7 +654,70 @@ class RPSExplorer(W.VBox):
             f'<b><span class="orw-rps-value" style="color:{color};font-size:1.3em">'
             f"{esc(value)}</span></b> {unit} "
             f'<span class="orw-rps-rule" style="color:{CSS["muted"]}">({esc(m.rule)})</span></div>'
-            f'<div style="color:{CSS["muted"]}">{esc(m.text)}</div>{note}'
+            # (under a version with the budget, the note below says what the balance sets)
+            + ("" if self.in_flight.applies else f'<div style="color:{CSS["muted"]}">'
+               f"{esc(m.text)}</div>") + note
+        )
+        if self.in_flight.applies:
+            self._in_flight_readout.value = self._in_flight_html()
+
+    def _in_flight_html(self) -> str:
+        f = self.in_flight
+        p = f.params
+        fg, muted = CSS["fg"], CSS["muted"]
+        balance = fmt_usd(self.account.balance_usd)
+        rule = (f"{fmt_count(p.fraction)} &times; the balance, at most "
+                f"{esc(fmt_usd(p.ceiling_usd))}; none from a balance of "
+                f"{esc(fmt_usd(p.threshold_usd))} on")
+        if f.budget_usd is None:
+            budget = (f'<span class="orw-budget-value" style="color:{CSS["ok"]}">none</span>: '
+                      f"{esc(balance)} is at or above the threshold")
+        else:
+            budget = (f'<span class="orw-budget-value" style="color:{CSS["accent"]}">'
+                      f"{esc(fmt_usd_fine(f.budget_usd))}</span>")
+        model = f.model
+        if f.no_max_tokens:
+            counted = "no max_tokens: the per-request cap"
+        elif f.max_tokens > p.completion_cap_tokens:
+            counted = f"max_tokens {fmt_count(f.max_tokens)}, cut to the cap"
+        else:
+            counted = "its max_tokens"
+        estimate = (
+            f'One request holds <b><span class="orw-estimate-value">'
+            f"{esc(fmt_usd_fine(f.estimate_usd))}</span></b> while it runs: "
+            f"{esc(fmt_plural(f.prompt_tokens, 'prompt token'))} &times; "
+            f"{esc(fmt_usd_fine(model.prompt_price_usd * 1e6))}/M + "
+            f"{esc(fmt_plural(f.estimate_tokens, 'completion token'))} ({esc(counted)}) &times; "
+            f"{esc(fmt_usd_fine(model.completion_price_usd * 1e6))}/M."
+        )
+        if f.first != Reason.OK.value:
+            verdict = (f'<span class="orw-fit-value" style="color:{CSS["error"]}">0</span> '
+                       f"fit: {esc(_REFUSALS.get(f.first, f.first))}.")
+            if f.first == Reason.AFFORDABILITY.value:
+                verdict += esc(f" (Its maximum cost is {fmt_usd_fine(f.max_cost_usd)}"
+                               + (f": without max_tokens the check counts the model's maximum "
+                                  f"output, {fmt_count(model.max_completion_tokens)} tokens.)"
+                                  if f.no_max_tokens else ".)"))
+        elif f.fit is None:
+            verdict = (f'<span class="orw-fit-value">Any number</span> of them may run at once: '
+                       "no in-flight budget applies (each still needs the balance to cover its "
+                       "maximum cost).")
+        else:
+            verdict = (
+                f'<b><span class="orw-fit-value" style="color:{CSS["accent"]};font-size:1.2em">'
+                f"{esc(fmt_count(f.fit))}</span></b> "
+                f"{'fits' if f.fit == 1 else 'fit'} at once; request {esc(fmt_count(f.fit + 1))} "
+                f"gets 402 in_flight_budget_exhausted with Retry-After: "
+                f"{esc(fmt_count(p.retry_after_s))} s. It is transient, not 'out of credits': "
+                "wait, then resend (the budget frees as running requests end and settle, "
+                f"{esc(fmt_count(p.settle_s))} s after).")
+        return (
+            f'<div style="color:{fg};font-size:1.05em">{esc(balance)} &rarr; in-flight budget '
+            f"<b>{budget}</b> <span style=\"color:{muted}\">({rule})</span></div>"
+            f'<div style="color:{fg}">{estimate}</div>'
+            f'<div style="color:{fg}">{verdict}</div>'
+            f'<div class="orw-in-flight-source" style="color:{muted}">In-flight numbers: '
+            f"{esc(f.params_source)}.</div>"
         )
 
     def _make_figure(self) -> Any:
@@ -302,42 +737,129 @@ class RPSExplorer(W.VBox):
         fig.add_scatter(name="cap region", fillcolor=COLORS["cap"], **fill)
         fig.add_scatter(name="paid RPS", mode="lines", line={"color": COLORS["paid"], "width": 2},
                         hovertemplate="$%{x:,.2f} → %{y} RPS<extra></extra>")
+        # The in-flight view's traces, empty and hidden until a version with the budget is shown.
+        hidden = {"visible": False}
+        fig.add_scatter(name="no budget region", fillcolor=COLORS["floor"], **fill, **hidden)
+        fig.add_scatter(name="in-flight budget", mode="lines",
+                        line={"color": COLORS["paid"], "width": 2},
+                        hovertemplate="$%{x:,.2f} → budget $%{y:,.4f}<extra></extra>", **hidden)
+        fig.add_scatter(name="ceiling", mode="lines",
+                        line={"color": COLORS["cap"].replace("0.18", "0.9"), "width": 1.5,
+                              "dash": "dash"}, hoverinfo="skip", **hidden)
+        fig.add_scatter(name="threshold", mode="lines",
+                        line={"color": COLORS["need"], "width": 1.5, "dash": "dash"},
+                        hoverinfo="skip", **hidden)
+        fig.add_scatter(name="one request's estimate", mode="lines",
+                        line={"color": COLORS["low"], "width": 1.5, "dash": "dot"},
+                        hovertemplate="one request holds $%{y:,.5f}<extra></extra>", **hidden)
         fig.add_scatter(name="current balance", mode="markers",
                         marker={"color": COLORS["marker"], "size": 13, "line": {"width": 1.5,
                                 "color": "white"}},
-                        hovertemplate="$%{x:,.2f} → %{y} RPS<extra>current balance</extra>")
+                        hovertemplate=_MARKER_HOVER["rps"])
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _trace(self, name: str) -> Any:
         return next(t for t in self.figure.data if t.name == name)
 
+    def _x_top(self) -> float:
+        """The balance axis's right end: the slider's, or further for a typed balance (and a
+        threshold) beyond it."""
+        top = max(SLIDER_MAX_USD, self.account.balance_usd * 1.5)
+        if self.in_flight.applies:
+            top = max(top, self.in_flight.params.threshold_usd * 1.5)
+        return top
+
+    def _budget_axis(self) -> tuple[float, float]:
+        """The in-flight view's y range (USD): the budget at the slider's left end and the
+        estimate, to above the ceiling."""
+        p, f = self.in_flight.params, self.in_flight
+        low_budget = p.budget_usd(SLIDER_MIN_USD) or p.ceiling_usd
+        low = max(1e-9, min(low_budget, f.estimate_usd or low_budget) / 2)
+        high = max(p.ceiling_usd, f.estimate_usd) * 2.5
+        return low, high
+
     def _redraw_policy(self) -> None:
-        """Redraw the policy-dependent traces, only when the policy actually changed."""
+        """Redraw the policy-dependent traces, only when what they show actually changed."""
         version = get_policy(self.account.policy)
-        if self._drawn_policy == version.id:
+        budget = self.in_flight.applies
+        key: tuple[Any, ...] = (version.id, budget)
+        if budget:
+            key += (self.in_flight.params, self.in_flight.estimate_usd)
+        if self._drawn == key:
             return
+        with self.figure.batch_update():
+            for name in _RPS_TRACES:
+                self._trace(name).visible = not budget
+            for name in _BUDGET_TRACES:
+                self._trace(name).visible = budget
+            if budget:
+                self._draw_budget()
+            else:
+                self._draw_rps(version)
+            self._move_marker_locked()
+        self._drawn = key
+
+    def _draw_rps(self, version: PolicyVersion) -> None:
         xs, ys = staircase(version)
         linked = version.paid_rps_linked
         lo, hi = 0.5, 1e4  # y extent of the shaded bands (beyond the axis range)
         floor_x = [SLIDER_MIN_USD, version.paid_rps_min, version.paid_rps_min, SLIDER_MIN_USD]
         cap_x = [version.paid_rps_cap, _LINE_END_USD, _LINE_END_USD, version.paid_rps_cap]
-        with self.figure.batch_update():
-            line = self._trace("paid RPS")
-            line.x, line.y = xs, ys
-            floor, cap = self._trace("floor region"), self._trace("cap region")
-            floor.x, floor.y = floor_x, [lo, lo, hi, hi]
-            cap.x, cap.y = cap_x, [lo, lo, hi, hi]
-            floor.visible = cap.visible = linked
-            self.figure.layout.annotations = (
-                [] if linked else [{
-                    "text": f"Under '{version.id}' paid models have no balance-linked platform cap",
-                    "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
-                    "font": {"size": 14, "color": COLORS["text"]},
-                }]
-            )
-            self._move_marker_locked()
-        self._drawn_policy = version.id
+        line = self._trace("paid RPS")
+        line.x, line.y = xs, ys
+        floor, cap = self._trace("floor region"), self._trace("cap region")
+        floor.x, floor.y = floor_x, [lo, lo, hi, hi]
+        cap.x, cap.y = cap_x, [lo, lo, hi, hi]
+        floor.visible = cap.visible = linked
+        self.figure.layout.title.text = "Paid requests per second against balance"
+        self.figure.layout.yaxis.title.text = "paid requests per second (log)"
+        self.figure.layout.yaxis.update(
+            range=[math.log10(_RPS_AXIS[0]), math.log10(_RPS_AXIS[1])],
+            **log_ticks(*_RPS_AXIS, extra=(PAID_RPS_CAP,)))
+        self.figure.layout.annotations = (
+            [] if linked else [{
+                "text": f"Under '{version.id}' paid models have no balance-linked platform cap",
+                "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+                "font": {"size": 14, "color": COLORS["text"]},
+            }]
+        )
+
+    def _draw_budget(self) -> None:
+        """The budget against the balance: the policy's own function at its corners (a straight
+        line on log axes up to the ceiling, flat to the threshold, none beyond)."""
+        p = self.in_flight.params
+        low, high = self._budget_axis()
+        knee = p.ceiling_usd / p.fraction  # where fraction x balance reaches the ceiling
+        end = p.threshold_usd
+        xs = sorted({SLIDER_MIN_USD, min(knee, end)} | ({end} if knee < end else set()))
+        xs = [x for x in xs if x <= end]
+        # The budget up to (not at) the threshold: the line ends where the budget stops.
+        ys = [p.budget_usd(x if x < end else math.nextafter(end, 0)) for x in xs]
+        line = self._trace("in-flight budget")
+        line.x, line.y = xs, ys
+        far = _LINE_END_USD
+        none = self._trace("no budget region")
+        none.x, none.y = [end, far, far, end], [low / 10, low / 10, high * 10, high * 10]
+        ceiling = self._trace("ceiling")
+        ceiling.x, ceiling.y = [SLIDER_MIN_USD / 10, far], [p.ceiling_usd, p.ceiling_usd]
+        threshold = self._trace("threshold")
+        threshold.x, threshold.y = [end, end], [low / 10, high * 10]
+        estimate = self._trace("one request's estimate")
+        est = self.in_flight.estimate_usd
+        estimate.x, estimate.y = [SLIDER_MIN_USD / 10, far], [est, est]
+        self.figure.layout.title.text = "In-flight spending budget against balance"
+        self.figure.layout.yaxis.title.text = "in-flight budget (US$, log)"
+        self.figure.layout.yaxis.update(
+            range=[math.log10(low), math.log10(high)],
+            **log_ticks(low, high, money=True, extra=(p.ceiling_usd,)))
+        text = {"showarrow": False, "font": {"size": 11, "color": COLORS["text"]}}
+        self.figure.layout.annotations = [
+            {"text": f"ceiling {fmt_usd(p.ceiling_usd)}", "xref": "paper", "x": 0.01,
+             "xanchor": "left", "y": math.log10(p.ceiling_usd), "yanchor": "bottom", **text},
+            {"text": f"threshold {fmt_usd(p.threshold_usd)}: no budget", "x": math.log10(end),
+             "xanchor": "left", "yref": "paper", "y": 0.5, "yanchor": "middle", **text},
+        ]
 
     def _move_marker(self) -> None:
         with self.figure.batch_update():
@@ -347,9 +869,20 @@ class RPSExplorer(W.VBox):
         balance = self.account.balance_usd
         marker = self._trace("current balance")
         marker.x = [balance]
-        marker.y = [self.model.rps]
+        style = "rps"
+        if self.in_flight.applies:
+            budget = self.in_flight.budget_usd
+            # No budget at or above the threshold: the marker sits at the top, pointing up.
+            marker.y = [budget if budget is not None else self._budget_axis()[1] / 1.5]
+            style = "budget" if budget is not None else "no budget"
+        else:
+            marker.y = [self.model.rps]
+        if style != self._marker_style:  # (plotly checks every property set: only on a change)
+            marker.marker.symbol = "triangle-up" if style == "no budget" else "circle"
+            marker.hovertemplate = _MARKER_HOVER[style]
+            self._marker_style = style
         # Keep a typed balance beyond the slider on the chart.
-        top = max(SLIDER_MAX_USD, balance * 1.5)
+        top = self._x_top()
         if self.figure.layout.xaxis.range[1] != math.log10(top):
             self.figure.layout.xaxis.update(range=[math.log10(SLIDER_MIN_USD), math.log10(top)],
                                             **balance_ticks(top))

@@ -107,8 +107,18 @@ def _custom_url(page: Any) -> None:
         state="visible", timeout=ob.REACT_MS)
 
 
+def _in_flight(page: Any) -> None:
+    from orwidgets.policy import get_policy
+
+    select = page.locator(f"{ob.RPS} .orw-policy-picker select").first
+    select.scroll_into_view_if_needed()
+    select.select_option(label=get_policy("2026-08").label)
+    page.locator(f"{ob.RPS} .orw-in-flight-model").first.wait_for(
+        state="visible", timeout=ob.REACT_MS)
+
+
 STATES = [("real-api-rate", "livecalls", _real_api_rate), ("model-cost", "planner", _model_cost),
-          ("custom-url", "account", _custom_url)]
+          ("custom-url", "account", _custom_url), ("in-flight", "rps", _in_flight)]
 
 
 @pytest.fixture(scope="module")

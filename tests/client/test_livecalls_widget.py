@@ -385,3 +385,61 @@ def test_a_late_model_list_failure_does_not_overwrite_a_runs_status(widget_class
     held[0].start()
     assert held[0].wait(WAIT_S)
     assert w.status.startswith("error: TypeError")
+
+
+# --- today's scenarios (2026-08) ----------------------------------------------------------------------
+
+
+def test_the_in_flight_scenarios_note_says_it_switches_the_emulator(app, widget_class):
+    w = widget_class(app)
+    w.preset = "fan-out on a small balance: in-flight 402"
+    note = w._preset_note.value
+    assert "Expected under 2026-08:</b>" in note
+    assert (f"{CallClass.OK.label}: 4, {CallClass.IN_FLIGHT_BUDGET.label}: 4.") in note
+    assert "switches the emulator to it, and back to the version it found" in note
+    w.policy = "2026-08"  # nothing to switch: no such sentence
+    assert "switches the emulator" not in w._preset_note.value
+
+
+def test_the_recovered_fan_out_shows_the_new_class_in_its_own_colour_and_counter(app,
+                                                                                 widget_class):
+    w = widget_class(app)
+    assert w.run("the same fan-out, recovered by with_retries", wait=True, timeout=WAIT_S)
+    assert w.counts == {CallClass.OK: 8, CallClass.IN_FLIGHT_BUDGET: 4}
+    assert "exactly what the policy predicts" in w.status
+    by_name = {t.name: t for t in w.figure.data}
+    in_flight = by_name[CallClass.IN_FLIGHT_BUDGET.label]
+    assert in_flight.name == "402 in-flight budget full (wait)"
+    assert len(in_flight.x) == 4 and in_flight.showlegend
+    assert in_flight.marker.color == CallClass.IN_FLIGHT_BUDGET.color
+    assert len({t.marker.color for t in w.figure.data}) == len(CallClass)  # one colour each
+    assert (f'data-class="{CallClass.IN_FLIGHT_BUDGET.value}">4</span>') in w._counts.value
+    assert app.state.emulator.engine.policy.id == "2025-04"  # put back as found
+    # The last error is the in-flight 402 as OpenRouter sends it, with its advice.
+    assert MESSAGES.in_flight in w._error_box.value
+    assert "retry-after: 120" in w._error_box.value.lower()
+    assert "Retry after your in-flight requests settle" in w._error_box.value
+
+
+@pytest.mark.parametrize(("preset", "call_class"), [
+    ("a key's daily limit runs out: 403", CallClass.KEY_LIMIT),
+    ("all providers at capacity: 429", CallClass.CAPACITY_EXHAUSTED),
+    ("free variant ended: 404, then the paid model", CallClass.FREE_VARIANT_ENDED),
+])
+def test_todays_scenarios_count_their_class(app, widget_class, preset, call_class):
+    w = widget_class(app)
+    assert w.run(preset, wait=True, timeout=WAIT_S)
+    assert call_class in w.counts and "exactly what the policy predicts" in w.status
+    assert f'data-class="{call_class.value}">{w.counts[call_class]}</span>' in w._counts.value
+    assert call_class.label in w._counts.value
+
+
+def test_custom_runs_offer_the_2026_demo_keys(app, widget_class):
+    w = widget_class(app)
+    values = [v for _, v in w._account_pick.options]
+    assert {"demo:small", "demo:team", "demo:member"} <= set(values)
+    w.policy = "2026-08"
+    w._account_pick.value = "demo:member"
+    w.model, w.count = "openai/gpt-4o-mini", 2
+    w.run("custom: the settings below", wait=True, timeout=WAIT_S)
+    assert w.counts == {CallClass.KEY_LIMIT: 2}

@@ -23,6 +23,7 @@ ADMIN_ROUTES = [
     ("POST", "/_emulator/clock"),
     ("GET", "/_emulator/policy"),
     ("PUT", "/_emulator/policy"),
+    ("GET", "/_emulator/faults"),
     ("POST", "/_emulator/faults"),
     ("GET", "/_emulator/in_flight"),
     ("PUT", "/_emulator/in_flight"),
@@ -218,6 +219,35 @@ def test_policy_put_with_an_unknown_version_is_400(api, body):
     r = api.admin("PUT", "/_emulator/policy", body)
     assert r.status_code == 400
     assert api.admin("GET", "/_emulator/policy").json()["policy"] == DEFAULT_POLICY_ID
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+def test_get_faults_answers_the_active_rules_so_a_script_can_put_them_back(api):
+    assert api.admin("GET", "/_emulator/faults").json() == {"rules": []}
+    rules = [{"kind": "upstream_429", "model": "*:free", "every": 3, "retry_after_s": 7},
+             {"kind": "capacity_exhausted", "model": "openai/*", "probability": 0.5, "seed": 1}]
+    posted = api.admin("POST", "/_emulator/faults", {"rules": rules}).json()
+    got = api.admin("GET", "/_emulator/faults").json()
+    assert got["rules"][0] == {"kind": "upstream_429", "model": "*:free", "every": 3,
+                               "probability": None, "seed": 0, "retry_after_s": 7,
+                               "delay_ms": None}
+    assert [{k: v for k, v in r.items() if v is not None} for r in got["rules"]] == posted["rules"]
+    # What GET answers is a body POST takes back as it is.
+    api.admin("POST", "/_emulator/faults", {"rules": []})
+    assert api.admin("POST", "/_emulator/faults", got).json() == posted
+    assert api.admin("GET", "/_emulator/faults").json() == got
+
+
+def test_get_faults_keeps_a_rule_without_retry_after_as_it_was(api):
+    api.admin("POST", "/_emulator/faults", {"rules": [{"kind": "upstream_429",
+                                                        "retry_after_s": None}]})
+    got = api.admin("GET", "/_emulator/faults").json()
+    assert got["rules"][0]["retry_after_s"] is None
+    api.admin("POST", "/_emulator/faults", got)
+    r = api.chat("topped_up", model="meta-llama/llama-3.3-70b-instruct:free")
+    assert r.status_code == 429 and "retry-after" not in r.headers
 
 
 # --- reset --------------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_trailing_slash_is_404_not_a_redirect(api):
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/api/v1/chat/completions"), ("POST", "/api/v1/key"), ("DELETE", "/api/v1/models"),
-     ("PUT", "/api/v1/credits"), ("DELETE", "/_emulator/accounts"), ("GET", "/_emulator/faults")],
+     ("PUT", "/api/v1/credits"), ("DELETE", "/_emulator/accounts"), ("PUT", "/_emulator/faults")],
 )
 def test_wrong_method_is_405_json_with_allow(api, method, path):
     r = api.client.request(method, path)

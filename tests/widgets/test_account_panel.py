@@ -258,3 +258,82 @@ def test_unknown_demo_account_is_a_clear_error_naming_the_choices():
 
 def test_a_known_demo_account_is_the_one_shown():
     assert AccountPanel(demo_account="negative")._demo.value == "negative"
+
+
+# --- the key's own limit ---------------------------------------------------------------------------
+
+
+def cell(html: str, slug: str) -> str:
+    return unescape(html.split(f'class="orw-account-{slug}">', 1)[1].split("</td>", 1)[0])
+
+
+def key_body(**limit) -> dict:
+    return {"data": {**KEY_2026["data"], **limit}}
+
+
+@pytest.mark.parametrize(("reset", "when", "wait"), [
+    # AT_19H is Friday 2026-10-02, 19:00 UTC.
+    ("daily", "2026-10-03 00:00 UTC (daily), in 5 h 00 min", 5 * 3600),
+    ("weekly", "2026-10-05 00:00 UTC (weekly), in 2 d 05 h", (2 * 24 + 5) * 3600),
+    ("monthly", "2026-11-01 00:00 UTC (monthly), in 29 d 05 h", (29 * 24 + 5) * 3600),
+])
+def test_key_limit_remaining_and_the_next_reset_in_utc(reset, when, wait):
+    p = panel(ok_client(key_body(limit=20, limit_remaining=4.5, limit_reset=reset)))
+    reading = p.refresh()
+    assert (reading.limit_usd, reading.limit_remaining_usd, reading.limit_reset) == (20, 4.5, reset)
+    assert reading.limit_resets_at - AT_19H == wait
+    html = p._readout.value
+    assert cell(html, "limit").startswith("$20.00 a ")
+    assert cell(html, "limit-remaining") == "$4.50 of $20.00"
+    assert cell(html, "limit-reset") == when
+
+
+def test_a_spent_key_limit_says_every_call_answers_403_until_the_reset():
+    p = panel(ok_client(key_body(limit=1, limit_remaining=0, limit_reset="daily")))
+    p.refresh()
+    assert cell(p._readout.value, "limit-remaining") == (
+        "$0.00 of $1.00: spent, so every call answers 403 Key limit exceeded until the reset")
+
+
+def test_no_limit_and_a_lifetime_limit_are_told_apart():
+    p = panel(ok_client(key_body(limit=None, limit_remaining=None, limit_reset=None)))
+    p.refresh()
+    assert cell(p._readout.value, "limit") == "none: this key may spend the whole balance"
+    assert "orw-account-limit-reset" not in p._readout.value
+    p = panel(ok_client(key_body(limit=5, limit_remaining=2, limit_reset=None)))
+    reading = p.refresh()
+    assert reading.limit_resets_at is None
+    assert cell(p._readout.value, "limit") == "$5.00 for all time (it never resets)"
+    assert cell(p._readout.value, "limit-reset") == "never: a lifetime limit"
+
+
+def test_an_answer_without_limit_fields_says_so():
+    p = panel(ok_client(KEY_2025))
+    p.refresh()
+    assert cell(p._readout.value, "limit") == "unknown: this GET /key answer has no limit fields"
+
+
+@pytest.mark.parametrize("pid", list(policy.POLICIES))
+def test_the_member_demo_key_shows_its_spent_daily_limit_under_every_version(pid):
+    from orwidgets.emulator.state import DEMO_KEYS
+
+    member = next(k for k in DEMO_KEYS if k.name == "member")
+    handle, client = _emulator(pid)
+    p = AccountPanel(AccountModel(policy=pid), demo_account="member",
+                     emulator_factory=lambda: handle, client_factory=client)
+    reading = p.refresh()
+    assert reading.ok, reading.message
+    assert (reading.limit_usd, reading.limit_remaining_usd, reading.limit_reset) == (
+        member.limit_usd, 0.0, "daily")
+    html = p._readout.value
+    assert cell(html, "limit") == "$1.00 a day"
+    assert cell(html, "limit-remaining").startswith("$0.00 of $1.00: spent")
+    assert cell(html, "limit-reset") == "2026-10-03 00:00 UTC (daily), in 5 h 00 min"
+
+
+def test_every_demo_key_can_be_picked():
+    from orwidgets.emulator import DEMO_ACCOUNTS
+    from orwidgets.emulator.state import DEMO_KEYS
+
+    p = AccountPanel()
+    assert list(p._demo.options) == [d.name for d in DEMO_ACCOUNTS] + [k.name for k in DEMO_KEYS]

@@ -113,6 +113,7 @@ def livecalls(**traits):
 
 WIDGETS = {
     "rps": lambda: RPSExplorer(),
+    "rps-in-flight": lambda: RPSExplorer(policy="2026-08"),
     "quota": lambda: FreeQuotaExplorer(),
     "quota-topped-up": lambda: FreeQuotaExplorer(topped_up=True),
     "planner": lambda: DepletionPlanner(scheduler=lambda d, f: None),
@@ -121,6 +122,7 @@ WIDGETS = {
     "advisor": lambda: TopUpAdvisor(),
     "account": lambda: AccountPanel(),
     "account-custom": lambda: AccountPanel(target="custom"),
+    "account-member": lambda: AccountPanel(demo_account="member"),
     "livecalls": lambda: livecalls(),
     "livecalls-real-rate": lambda: livecalls(target="openrouter", mode="rate"),
 }

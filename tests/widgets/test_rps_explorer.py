@@ -129,8 +129,8 @@ def test_chart_traces_floor_and_cap_regions(explorer):
     assert list(line.x) == staircase(V)[0]
 
 
-def test_current_policy_says_no_balance_linked_cap(explorer):
-    explorer.policy = "current"
+def test_no_cap_policy_says_no_balance_linked_cap(explorer):
+    explorer.policy = "2025-07"  # (2026-08, with the in-flight budget: test_rps_in_flight.py)
     assert explorer.rps is None
     assert explorer.rule == "no platform cap"
     html = explorer._readout.value
@@ -144,6 +144,7 @@ def test_current_policy_says_no_balance_linked_cap(explorer):
 
 
 def test_policy_back_from_current_restores_the_line(explorer):
+    explorer.policy = "2025-07"
     explorer.policy = "current"
     explorer.policy = "legacy-2024"
     assert explorer.rps == policy.paid_rps(10.0, "legacy-2024")

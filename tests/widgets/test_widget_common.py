@@ -21,6 +21,7 @@ from orwidgets.widgets._common import (
     fmt_duration,
     fmt_plural,
     fmt_usd,
+    fmt_usd_fine,
     guarded,
     log_ticks,
     policy_caption,
@@ -36,6 +37,14 @@ KEY = "sk-or-v1-" + "c0ffee" * 10 + "abcd"
                                              (-0.001, "$0.00"), (None, "unknown")])
 def test_fmt_usd_puts_the_sign_before_the_dollar(value, text):
     assert fmt_usd(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.0024579, "$0.00246"), (-0.0024579, "-$0.00246"), (0.000015, "$0.000015"),
+    (0.123456, "$0.123"), (0.01, "$0.01"), (0.5, "$0.50"), (25, "$25.00"), (1234.5, "$1,234.50"),
+    (0, "$0.00"), (None, "unknown")])
+def test_fmt_usd_fine_keeps_fractions_of_a_cent_readable(value, text):
+    assert fmt_usd_fine(value) == text
 
 
 @pytest.mark.parametrize(("value", "text"), [(1000, "1,000"), (1000.0, "1,000"), (2.5, "2.5"),
@@ -218,6 +227,12 @@ def test_log_ticks_in_money_are_whole_amounts():
     ticks = log_ticks(0.01, 2000.0, money=True, extra=(500,))
     assert dict(zip(ticks["tickvals"], ticks["ticktext"])) == {
         0.01: "$0.01", 0.1: "$0.10", 1: "$1", 10: "$10", 100: "$100", 500: "$500"}
+
+
+def test_log_ticks_in_money_below_a_cent_are_not_rounded_to_nothing():
+    ticks = log_ticks(0.0001, 50.0, money=True, extra=(25,))
+    assert dict(zip(ticks["tickvals"], ticks["ticktext"])) == {
+        0.0001: "$0.0001", 0.001: "$0.001", 0.01: "$0.01", 0.1: "$0.10", 1: "$1", 25: "$25"}
 
 
 def _grid(axis: dict) -> tuple[int, int]:
