@@ -56,7 +56,7 @@ def test_to_json_uses_the_documented_names():
         "stream": False, "status": 429, "class": "free_per_minute", "retry_after": None,
         "rate_limit_reset": 1_767_268_860_000,
     }
-    assert journal.to_json() == {"data": [entry.to_json()], "count": 1, "dropped": 0}
+    assert journal.to_json() == {"data": [entry.to_json()], "count": 1, "total": 1, "dropped": 0}
 
 
 def test_a_late_entry_is_put_in_its_place():
@@ -83,7 +83,8 @@ def test_clear_empties_it():
     journal = Journal()
     _record(journal, T0)
     journal.clear()
-    assert len(journal) == 0 and journal.to_json() == {"data": [], "count": 0, "dropped": 0}
+    assert len(journal) == 0
+    assert journal.to_json() == {"data": [], "count": 0, "total": 0, "dropped": 0}
 
 
 def test_maxlen_drops_the_oldest_and_counts_them():
