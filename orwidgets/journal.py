@@ -400,7 +400,12 @@ class Journal(Sequence[Entry]):
         retry_after: float | None = None,
         rate_limit_reset: int | None = None,
     ) -> Entry:
-        """Record one answer. ``key`` is the raw key: only its masked form and id are kept."""
+        """Record one answer. ``key`` is the raw key: only its masked form and id are kept.
+
+        ``time`` is kept to the microsecond, as the JSON lines write it: the entries in memory
+        and those read back from the file are equal, so their verdicts are too.
+        """
+        time = round(time, 6)
         with self._lock:
             masked, key_id = self._key_fields(key)
             entry = Entry(time, status, call_class, model, max_tokens, stream, masked, key_id,

@@ -84,25 +84,20 @@ class EmulatorApp(Starlette):
         if secret is not None:
             key = emu.engine.authenticate(secret, now)
             account = key.account.account_id if key is not None else None
-        answer: dict[str, Any] = {"status": 500, "headers": ()}
-
-        async def watching(message: Message) -> None:
+        async def recording(message: Message) -> None:
+            # Recorded as the answer starts, before the client can read it (see chat.py).
             if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-                answer["headers"] = message.get("headers", ())
+                status = message["status"]
+                headers = {k.lower(): v.decode("latin-1") for k, v in message.get("headers", ())}
+                journal.record(
+                    time=now, status=status, call_class=route_class(status, secret is not None),
+                    key=secret, account=account, path=scope["path"],
+                    retry_after=chat.header_seconds(headers.get(b"retry-after")),
+                    rate_limit_reset=chat.header_ms(headers.get(b"x-ratelimit-reset")),
+                )
             await send(message)
 
-        try:
-            await super().__call__(scope, receive, watching)
-        finally:
-            status = answer["status"]
-            headers = {k.lower(): v.decode("latin-1") for k, v in answer["headers"]}
-            journal.record(
-                time=now, status=status, call_class=route_class(status, secret is not None),
-                key=secret, account=account, path=scope["path"],
-                retry_after=chat.header_seconds(headers.get(b"retry-after")),
-                rate_limit_reset=chat.header_ms(headers.get(b"x-ratelimit-reset")),
-            )
+        await super().__call__(scope, receive, recording)
 
 
 #: The journal class of an answer of the routes other than chat, by status. [inv] On these

@@ -290,7 +290,8 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     The clock is read once, when the request arrives: the engine decides at that instant and the
     journal records it. The answer is sent, then the request ends: an admitted paid request's
     hold is completed here (released, its actual cost settling), on every path: success, stream,
-    injected failure, client gone, cancellation; then the answer goes into the journal.
+    injected failure, client gone, cancellation. The answer goes into the journal just before it
+    is sent.
     """
     emu: Emulator = scope["app"].state.emulator
     now = emu.clock.now()
@@ -302,6 +303,16 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
         if emu.journal is not None:
             _record(emu.journal, now, seen, 500, "server_error", None, None)
         raise
+    # Recorded as it is about to be sent: a client that has read its answer finds it in the
+    # journal (an assert_resilient() right after the last call sees every call).
+    journal = emu.journal
+    if journal is not None:
+        if answer.response is None:  # a plain success: no waiting header
+            _record(journal, now, seen, answer.status, answer.kind, None, None)
+        else:
+            headers = answer.response.headers
+            _record(journal, now, seen, answer.status, answer.kind,
+                    headers.get("retry-after"), headers.get("x-ratelimit-reset"))
     try:
         if answer.body is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": [
@@ -314,14 +325,6 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     finally:
         if answer.hold is not None:  # the request ends now (the engine reads the emulator's clock)
             emu.engine.complete(answer.hold, failed=answer.failed)
-        journal = emu.journal
-        if journal is not None:
-            if answer.response is None:  # a plain success: no waiting header
-                _record(journal, now, seen, answer.status, answer.kind, None, None)
-            else:
-                headers = answer.response.headers
-                _record(journal, now, seen, answer.status, answer.kind,
-                        headers.get("retry-after"), headers.get("x-ratelimit-reset"))
 
 
 def _record(journal: Journal, now: float, seen: _Seen, status: int, kind: str,
