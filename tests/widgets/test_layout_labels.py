@@ -111,6 +111,13 @@ def livecalls(**traits):
     return w
 
 
+def timeline():
+    from orwidgets.journal import Journal
+    from orwidgets.widgets import JournalTimeline
+
+    return JournalTimeline(Journal())  # a live journal: its Refresh button shows
+
+
 WIDGETS = {
     "rps": lambda: RPSExplorer(),
     "quota": lambda: FreeQuotaExplorer(),
@@ -123,6 +130,7 @@ WIDGETS = {
     "account-custom": lambda: AccountPanel(target="custom"),
     "livecalls": lambda: livecalls(),
     "livecalls-real-rate": lambda: livecalls(target="openrouter", mode="rate"),
+    "timeline": lambda: timeline(),
 }
 
 
