@@ -56,7 +56,7 @@ _LABELS = {
     "too_large": "413 body too large",
     "server_error": "500 emulator error",
 }
-WAIT_COLOR = "rgba(128, 128, 128, 0.55)"
+WAIT_COLOR = "rgba(128, 128, 128, 0.35)"
 BROKE_COLOR = "#d62728"
 #: A wait that runs far past the last call (a per-day 429 waits until midnight) is cut here,
 #: beyond the last call: this share of the calls' span, at least this many seconds.
@@ -125,9 +125,9 @@ class JournalTimeline(W.VBox):
     findings : dict
         Row label -> the rule ids of its findings (a rule once per finding).
     figure : plotly.graph_objects.FigureWidget
-        A trace per journal class present (named by its label, ``meta`` its class id), then
-        ``"asked to wait"`` (a bar per wait, ``None`` between bars) and ``"ignored a limit"``
-        (red rings).
+        ``"asked to wait"`` (a bar per wait, ``None`` between bars; drawn first, under the
+        marks), a trace per journal class present (named by its label, ``meta`` its class id),
+        and ``"ignored a limit"`` (red rings).
     """
 
     rows = List(Unicode(), help="Derived: the row labels, top to bottom")
@@ -249,6 +249,12 @@ class JournalTimeline(W.VBox):
                     broke_text.append(f"{label}: broke {ignoring[id(e)]} at {_utc(e.time)}")
         with self.figure.batch_update():
             self.figure.data = ()
+            # The bars first: the marks of the calls are drawn over them.
+            self.figure.add_scatter(
+                name="asked to wait", meta="wait", mode="lines", x=waits_x, y=waits_y,
+                text=waits_text, hovertemplate="%{text}<extra></extra>", connectgaps=False,
+                line={"color": WAIT_COLOR, "width": 4},
+            )
             for cls, points in per_class.items():
                 self.figure.add_scatter(
                     name=class_label(cls), meta=cls, mode="markers", x=points["x"], y=points["y"],
@@ -256,11 +262,6 @@ class JournalTimeline(W.VBox):
                     marker={"color": class_color(cls), "size": 10,
                             "line": {"width": 1, "color": "white"}},
                 )
-            self.figure.add_scatter(
-                name="asked to wait", meta="wait", mode="lines", x=waits_x, y=waits_y,
-                text=waits_text, hovertemplate="%{text}<extra></extra>", connectgaps=False,
-                line={"color": WAIT_COLOR, "width": 6},
-            )
             self.figure.add_scatter(
                 name="ignored a limit", meta="broke", mode="markers", x=broke_x, y=broke_y,
                 text=broke_text, hovertemplate="%{text}<extra></extra>",

@@ -153,4 +153,4 @@ def test_the_figure_state_that_a_late_view_draws_has_the_marks():
     # Voila and a reloaded page draw from the synced state, refreshed after each batch.
     w = JournalTimeline(hammering())
     w.figure.sync_state()
-    assert [t["meta"] for t in w.figure._widget_data] == ["ok", "free_per_minute", "wait", "broke"]
+    assert [t["meta"] for t in w.figure._widget_data] == ["wait", "ok", "free_per_minute", "broke"]
