@@ -84,6 +84,7 @@ class EmulatorApp(Starlette):
         if secret is not None:
             key = emu.engine.authenticate(secret, now)
             account = key.account.account_id if key is not None else None
+
         async def recording(message: Message) -> None:
             # Recorded as the answer starts, before the client can read it (see chat.py).
             if message["type"] == "http.response.start":

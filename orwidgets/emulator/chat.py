@@ -239,9 +239,9 @@ class ChatAnswer:
     ``"in_flight_budget_exhausted"``, ...), the injected fault's kind (``"upstream_429"``, ...;
     a ``slow`` or ``hang`` the client gave up on is a 408 of that kind), or one of the journal's
     own classes (``"invalid_request"``, ``"too_large"``, ``"no_auth"``, ``"unknown_key"``,
-    ``"unknown_model"``): the journal's ``class``. The answer is ``body`` (the bytes of a plain success, sent without
-    Starlette on the hot path) or ``response`` (any other answer: errors, streams), whose headers
-    it carries. ``hold``: the engine's hold of an admitted paid request; ``failed``: it delivered
+    ``"unknown_model"``): the journal's ``class``. The answer is ``body`` (the bytes of a plain
+    success, sent without Starlette on the hot path) or ``response`` (any other answer: errors,
+    streams), whose headers it carries. ``hold``: the engine's hold of an admitted paid request; ``failed``: it delivered
     nothing, so its charge is given back.
     """
 
