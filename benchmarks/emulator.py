@@ -12,6 +12,10 @@ durations). Everything stays on 127.0.0.1 and is bounded in time (about a minute
    The same emulator under ``2025-07`` (the same rules without the budget, switched through the
    admin API) runs in the same rounds, so the budget's own cost shows too.
    Goals: ratio >= 0.9 with the budget on, and well above 1,000 req/s.
+   The journal: the emulator above records every answer in memory (its default); two more
+   emulators in the same rounds, one started with ``--no-journal`` and one with ``--journal FILE``
+   (every answer also written and flushed to a file), give its cost. Goal: journal on / off
+   >= 0.9.
 2. Enforcement precision under ``2025-04``: a paid account whose balance buys 50 RPS, then one
    that buys 500 RPS, at offered loads of 0.5x, 1x, 2x and 5x the limit (open loop, paced). The
    emulator stamps each admitted answer with ``created`` (its clock's second), so admitted requests
@@ -31,6 +35,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -73,12 +78,13 @@ def serve_bare(body_size: int) -> None:
     uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
 
 
-def start_server(kind: str, body_size: int = 0, policy: str = "current") -> tuple[subprocess.Popen, int]:
+def start_server(kind: str, body_size: int = 0, policy: str = "current",
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     if kind == "bare":
         cmd = [sys.executable, __file__, "--serve-bare", str(body_size)]
     else:
         cmd = [sys.executable, "-m", "orwidgets.emulator", "--port", "0", "--latency-ms", "0",
-               "--policy", policy, "--admin-token", ADMIN]
+               "--policy", policy, "--admin-token", ADMIN, *extra]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env, cwd=ROOT)
@@ -222,50 +228,98 @@ def one_chat(port: int, key: str) -> tuple[int, bytes]:
 SMALL_BALANCE_USD = 20.0
 
 
+def _paid_account(port: int) -> dict[str, Any]:
+    return admin(port, "POST", "/_emulator/accounts",
+                 {"balance_usd": SMALL_BALANCE_USD, "purchased_usd": SMALL_BALANCE_USD})
+
+
 def throughput(duration: float, connections: int, rounds: int = 3) -> dict[str, Any]:
-    """The three servers (bare, emulator with the budget, emulator without), ``rounds`` times."""
-    emu, emu_port = start_server("emulator", policy="2026-08")
+    """The five servers (bare; the emulator with the budget, and without; the emulator without a
+    journal, and with one written to a file), ``rounds`` times."""
+    servers: list[subprocess.Popen] = []
+    journal_dir = tempfile.TemporaryDirectory(prefix="orw-bench-")
+    journal_file = Path(journal_dir.name) / "journal.jsonl"
     try:
-        acct = admin(emu_port, "POST", "/_emulator/accounts",
-                     {"balance_usd": SMALL_BALANCE_USD, "purchased_usd": SMALL_BALANCE_USD})
+        emu, emu_port = start_server("emulator", policy="2026-08")
+        servers.append(emu)
+        acct = _paid_account(emu_port)
         status, body = one_chat(emu_port, acct["key"])
         assert status == 200, (status, body)
         size = len(body)
         bare, bare_port = start_server("bare", body_size=size)
-        try:
-            s2, b2 = one_chat(bare_port, "unused")
-            assert s2 == 200 and abs(len(b2) - size) <= 2, (s2, len(b2), size)
-            results: dict[str, list[float]] = {"bare": [], "emulator": [], "no_budget": []}
-            # warm both, then alternate so that background noise hits all alike
-            run_load(bare_port, "unused", connections, 0.5)
-            run_load(emu_port, acct["key"], connections, 0.5)
-            order = [("bare", bare_port, "unused", None),
-                     ("emulator", emu_port, acct["key"], "2026-08"),
-                     ("no_budget", emu_port, acct["key"], "2025-07")]
-            for i in range(rounds):
-                # each round starts with another server, so that none always follows the same one
-                for name, port, key, policy in order[i % 3:] + order[:i % 3]:
-                    if policy is not None:
-                        admin(port, "PUT", "/_emulator/policy", {"policy": policy})
-                    r = run_load(port, key, connections, duration)
-                    ok = r["statuses"].get(200, 0)
-                    assert ok == sum(r["statuses"].values()), r["statuses"]
-                    results[name].append(ok / r["elapsed"])
-            admin(emu_port, "PUT", "/_emulator/policy", {"policy": "2026-08"})
-            account = next(a for a in admin(emu_port, "GET", "/_emulator/accounts")["data"]
-                           if a["account_id"] == acct["account_id"])
-        finally:
-            stop_server(bare)
+        servers.append(bare)
+        s2, b2 = one_chat(bare_port, "unused")
+        assert s2 == 200 and abs(len(b2) - size) <= 2, (s2, len(b2), size)
+        off, off_port = start_server("emulator", policy="2026-08", extra=("--no-journal",))
+        to_file, file_port = start_server("emulator", policy="2026-08",
+                                          extra=("--journal", str(journal_file)))
+        servers += [off, to_file]
+        off_key, file_key = _paid_account(off_port)["key"], _paid_account(file_port)["key"]
+        results: dict[str, list[float]] = {name: [] for name in (
+            "bare", "emulator", "no_budget", "journal_off", "journal_file")}
+        order = [("bare", bare_port, "unused", None),
+                 ("emulator", emu_port, acct["key"], "2026-08"),
+                 ("no_budget", emu_port, acct["key"], "2025-07"),
+                 ("journal_off", off_port, off_key, None),
+                 ("journal_file", file_port, file_key, None)]
+        # warm each, then alternate so that background noise hits all alike
+        for _, port, key, _ in order[:2] + order[3:]:
+            run_load(port, key, connections, 0.5)
+        for i in range(rounds):
+            # each round starts with another server, so that none always follows the same one
+            shift = i % len(order)
+            for name, port, key, policy in order[shift:] + order[:shift]:
+                if policy is not None:
+                    admin(port, "PUT", "/_emulator/policy", {"policy": policy})
+                r = run_load(port, key, connections, duration)
+                ok = r["statuses"].get(200, 0)
+                assert ok == sum(r["statuses"].values()), r["statuses"]
+                results[name].append(ok / r["elapsed"])
+        admin(emu_port, "PUT", "/_emulator/policy", {"policy": "2026-08"})
+        account = next(a for a in admin(emu_port, "GET", "/_emulator/accounts")["data"]
+                       if a["account_id"] == acct["account_id"])
+        recorded = admin(emu_port, "GET", "/_emulator/journal?limit=1")
     finally:
-        stop_server(emu)
+        for proc in servers:
+            stop_server(proc)
+        file_lines = journal_file.read_bytes().count(b"\n") if journal_file.exists() else 0
+        journal_dir.cleanup()
     best = {k: max(v) for k, v in results.items()}
-    pair_ratios = [e / b for b, e in zip(results["bare"], results["emulator"])]  # same round
+
+    def pairs(a: str, b: str) -> float:  # the median of the same rounds' ratios
+        return statistics.median(x / y for x, y in zip(results[a], results[b]))
+
     return {"rounds": rounds, "body_bytes": size, "runs": results, "bare_rps": best["bare"],
             "emulator_rps": best["emulator"], "no_budget_rps": best["no_budget"],
+            "journal_off_rps": best["journal_off"], "journal_file_rps": best["journal_file"],
             "ratio": best["emulator"] / best["bare"],
-            "pair_ratio_median": statistics.median(pair_ratios),
+            "pair_ratio_median": pairs("emulator", "bare"),
             "budget_ratio": best["emulator"] / best["no_budget"],
+            "journal_ratio": best["emulator"] / best["journal_off"],
+            "journal_pair_median": pairs("emulator", "journal_off"),
+            "file_ratio": best["journal_file"] / best["journal_off"],
+            "file_pair_median": pairs("journal_file", "journal_off"),
+            "journal_total": recorded["total"], "journal_dropped": recorded["dropped"],
+            "file_lines": file_lines,
             "in_flight": account["in_flight"], "balance_usd": account["balance_usd"]}
+
+
+def record_cost(n: int = 200_000) -> float:
+    """Microseconds the chat route spends recording one answer in the journal (in this process,
+    the same call the route makes: a mostly ordered stream of entries with one key)."""
+    sys.path.insert(0, str(ROOT))
+    from orwidgets.emulator.chat import ChatInput, _record, _Seen
+    from orwidgets.journal import Journal
+
+    journal = Journal()
+    seen = _Seen()
+    seen.chat = ChatInput(PAID_MODEL, 10, 1, 64, False)
+    seen.key, seen.account = "sk-or-v1-" + "0" * 64, "acct_x"
+    t0 = time.time()
+    start = time.perf_counter()
+    for i in range(n):
+        _record(journal, t0 + i * 1e-4, seen, 200, "ok", None, None)
+    return (time.perf_counter() - start) / n * 1e6
 
 
 def precision(duration: float, limits: tuple[int, ...], factors: tuple[float, ...]) -> list[dict[str, Any]]:
@@ -326,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     t = throughput(tput_s, args.connections, rounds=3 if args.quick else 5)
     print("\n1. Throughput, POST /api/v1/chat/completions vs a bare Starlette endpoint "
           f"(same {t['body_bytes']}-byte JSON body, {args.connections} keep-alive connections, "
-          f"{tput_s:g} s per run, best of {t['rounds']} rounds of the three; emulator under 2026-08, a "
+          f"{tput_s:g} s per run, best of {t['rounds']} rounds of the five; emulator under 2026-08, a "
           f"${SMALL_BALANCE_USD:g} paid account: the in-flight budget on)")
     print(f"   bare endpoint (baseline):    {t['bare_rps']:8.0f} req/s   runs: "
           + ", ".join(f"{x:.0f}" for x in t["runs"]["bare"]))
@@ -343,6 +397,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   budget on / budget off: {t['budget_ratio']:.2f}; at the end the account held "
           f"${held['held_usd']:.4f} of its ${held['budget_usd']:.4f} budget (balance "
           f"${t['balance_usd']:.4f})")
+    print(f"   emulator, --no-journal:      {t['journal_off_rps']:8.0f} req/s   runs: "
+          + ", ".join(f"{x:.0f}" for x in t["runs"]["journal_off"]))
+    print(f"   emulator, --journal FILE:    {t['journal_file_rps']:8.0f} req/s   runs: "
+          + ", ".join(f"{x:.0f}" for x in t["runs"]["journal_file"]))
+    ok_journal = t["journal_ratio"] >= 0.9
+    print(f"   journal in memory / off: {t['journal_ratio']:.2f} (best/best), "
+          f"{t['journal_pair_median']:.2f} (median of the rounds' pairs)  (goal >= 0.90: "
+          f"{'met' if ok_journal else 'NOT met'}); in memory and a file / off: "
+          f"{t['file_ratio']:.2f}, {t['file_pair_median']:.2f}")
+    print(f"   the journals held {t['journal_total']:,} entries in memory (dropped "
+          f"{t['journal_dropped']:,} beyond the newest 200,000); the file got {t['file_lines']:,} "
+          "lines")
+    cost = record_cost()
+    per_answer = 1e6 / t["journal_off_rps"]
+    print(f"   recording one answer takes {cost:.1f} us in process: {cost / per_answer:.1%} of the "
+          f"{per_answer:.0f} us an answer takes at the --no-journal throughput (the runs above "
+          "also carry this shared machine's noise)")
 
     rows = precision(prec_s, (50, 500), (0.5, 1.0, 2.0, 5.0))
     print(f"\n2. Paid RPS enforcement precision, policy 2025-04, {prec_s:g} s per point "

@@ -47,6 +47,7 @@ _LAZY = {
     "AccountModel": "orwidgets.widgets",
     "Dashboard": "orwidgets.widgets",
     "LiveCalls": "orwidgets.widgets",
+    "JournalTimeline": "orwidgets.widgets",
 }
 _ALIASES = {"start_emulator": "start"}
 

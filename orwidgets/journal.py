@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import math
 import os
@@ -66,6 +67,7 @@ OWN_CLASSES: dict[str, str] = {
     "not_found": "404: no such route",
     "method_not_allowed": "405: the route exists, the method does not",
     "management_only": "403: the route needs a management key",
+    "server_error": "500: the emulator failed (a bug of the emulator: please report it)",
 }
 
 #: Entries kept in memory; older ones are dropped (and counted in ``dropped``); a file sink keeps
@@ -325,6 +327,23 @@ def _time_of(entry: Entry) -> float:
     return entry.time
 
 
+def _open_sink(sink: PathOrFile | None) -> tuple[IO[str] | None, IO[str] | None]:
+    """``(sink, owned)``: the file to write to and, when this module opened it, the same file
+    (to close later). A path is opened for writing, replacing an old file. [inv] one file, one
+    run."""
+    if sink is None:
+        return None, None
+    if isinstance(sink, (str, os.PathLike)):
+        try:
+            owned = open(sink, "w", encoding="utf-8")  # noqa: SIM115 - closed by Journal.close()
+        except OSError as exc:
+            raise ValueError(f"journal: cannot write {os.fspath(sink)}: {exc.strerror}") from None
+        return owned, owned
+    if isinstance(sink, io.IOBase) or hasattr(sink, "write"):
+        return sink, None  # type: ignore[return-value]
+    raise ValueError(f"journal: expected a path or a text file, got {sink!r}")
+
+
 class Journal(Sequence[Entry]):
     """The entries of one emulator, oldest first; safe to record into from threads and tasks.
 
@@ -350,19 +369,10 @@ class Journal(Sequence[Entry]):
         self._salt = secrets.token_bytes(16)
         self._key_ids: dict[str, tuple[str, str]] = {}
         self.dropped = 0
-        self._owned: IO[str] | None = None
-        self._sink: IO[str] | None = None
-        if sink is not None:
-            if isinstance(sink, (str, os.PathLike)):
-                try:
-                    self._owned = open(sink, "w", encoding="utf-8")  # noqa: SIM115 - see close()
-                except OSError as exc:
-                    raise ValueError(f"journal: cannot write {os.fspath(sink)}: {exc.strerror}") from None
-                self._sink = self._owned
-            elif isinstance(sink, io.IOBase) or hasattr(sink, "write"):
-                self._sink = sink
-            else:
-                raise ValueError(f"journal: expected a path or a text file, got {sink!r}")
+        #: Why the sink file stopped being written (``None`` while all is well).
+        self.sink_error: str | None = None
+        self._written = 0
+        self._sink, self._owned = _open_sink(sink)
 
     # -- recording -----------------------------------------------------------------------------
 
@@ -390,7 +400,12 @@ class Journal(Sequence[Entry]):
         retry_after: float | None = None,
         rate_limit_reset: int | None = None,
     ) -> Entry:
-        """Record one answer. ``key`` is the raw key: only its masked form and id are kept."""
+        """Record one answer. ``key`` is the raw key: only its masked form and id are kept.
+
+        ``time`` is kept to the microsecond, as the JSON lines write it: the entries in memory
+        and those read back from the file are equal, so their verdicts are too.
+        """
+        time = round(time, 6)
         with self._lock:
             masked, key_id = self._key_fields(key)
             entry = Entry(time, status, call_class, model, max_tokens, stream, masked, key_id,
@@ -418,9 +433,18 @@ class Journal(Sequence[Entry]):
             while index > 0 and entries[index - 1].time > entry.time:
                 index -= 1
             entries.insert(index, entry)
-        if self._sink is not None:
-            self._sink.write(json.dumps(entry.to_json(), separators=(",", ":")) + "\n")
-            self._sink.flush()
+        sink = self._sink
+        if sink is not None:
+            try:
+                sink.write(json.dumps(entry.to_json(), separators=(",", ":")) + "\n")
+                sink.flush()
+            except (OSError, ValueError) as exc:  # a full disk, a file closed under us
+                # The server keeps answering; the file stops here, and says so once.
+                self.sink_error = (f"journal: writing {self.sink_name} failed after "
+                                   f"{self._written} lines: {getattr(exc, 'strerror', None) or exc}")
+                self._sink = None
+            else:
+                self._written += 1
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -453,12 +477,59 @@ class Journal(Sequence[Entry]):
             self._entries.clear()
             self.dropped = 0
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"data": [entries, oldest first], "count": n, "dropped": n}``."""
+    def select(self, *, since: float | None = None, limit: int | None = None) -> list[Entry]:
+        """The entries from ``since`` on (Unix seconds, inclusive), the newest ``limit`` of them,
+        oldest first. [inv] ``limit`` keeps the newest: the tail is what one reads while a run
+        goes on; ``since`` then pages forward."""
         with self._lock:
-            data = [entry.to_json() for entry in self._entries]
-            dropped = self.dropped
-        return {"data": data, "count": len(data), "dropped": dropped}
+            return self._select_locked(since, limit)
+
+    def _select_locked(self, since: float | None, limit: int | None) -> list[Entry]:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit: expected a whole number >= 1, got {limit!r}")
+        entries = self._entries
+        start = 0
+        if since is not None:
+            # Entries are in time order: bisect on time.
+            high = len(entries)
+            while start < high:
+                middle = (start + high) // 2
+                if entries[middle].time < since:
+                    start = middle + 1
+                else:
+                    high = middle
+        if limit is not None:
+            start = max(start, len(entries) - limit)
+        return list(itertools.islice(entries, start, None))
+
+    def to_json(self, *, since: float | None = None, limit: int | None = None) -> dict[str, Any]:
+        """``{"data": [entries, oldest first], "count": n, "total": n, "dropped": n}``: ``count``
+        entries returned (see :meth:`select` for ``since`` and ``limit``), ``total`` held."""
+        with self._lock:
+            selected = self._select_locked(since, limit)
+            total, dropped = len(self._entries), self.dropped
+        return {"data": [entry.to_json() for entry in selected], "count": len(selected),
+                "total": total, "dropped": dropped}
+
+    def set_sink(self, sink: PathOrFile | None) -> None:
+        """Write the entries from now on to ``sink`` (a path or a text file; ``None``: no file).
+
+        The entries in memory stay; a file this journal opened before is closed. A path that
+        cannot be written raises ``ValueError`` and leaves the journal as it was.
+        """
+        new, owned = _open_sink(sink)
+        with self._lock:
+            old = self._owned
+            self._sink, self._owned = new, owned
+            self.sink_error, self._written = None, 0
+        if old is not None:
+            old.close()
+
+    @property
+    def sink_name(self) -> str | None:
+        """The name of the file entries are written to (``None``: memory only)."""
+        sink = self._sink
+        return None if sink is None else str(getattr(sink, "name", "<file>"))
 
     def close(self) -> None:
         """Close the sink file this journal opened (a file passed in stays open)."""

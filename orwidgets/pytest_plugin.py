@@ -9,7 +9,8 @@ Fixtures
     One emulator on 127.0.0.1 for the whole session, put back to its start state before every test
     (accounts and their counters, clock, faults, policy, latency 0). An
     :class:`~orwidgets.emulator.testing.OpenRouterEmulator`: ``api_base``, ``base_url``, ``keys``, ``admin_token``, ``clock``
-    (``now()``, ``advance(seconds)``, ``set(unix_s)``), ``journal``, ``verdict()``,
+    (``now()``, ``advance(seconds)``, ``set(unix_s)``, ``freeze()``), ``journal`` (every answer
+    of the test, oldest first), ``verdict()``,
     ``assert_resilient()``, and a few helpers.
 ``openrouter_env``
     The same emulator, plus ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``OPENROUTER_API_KEY``,
@@ -18,7 +19,8 @@ Fixtures
 
 Marker
 ------
-``@pytest.mark.openrouter(policy=..., latency_ms=..., faults=[...], accounts=[...], now=...)`` on a
+``@pytest.mark.openrouter(policy=..., latency_ms=..., faults=[...], accounts=[...], now=...,
+freeze=...)`` on a
 test, a class or a module (``pytestmark``). Each keyword is taken from the closest marker: a
 test's own marker wins over its class's, which wins over its module's.
 
@@ -51,12 +53,12 @@ ENV_VARS: dict[str, str] = {
     "OPENROUTER_API_BASE": "api_base",
     "OPENROUTER_BASE_URL": "api_base",
 }
-MARKER_KEYWORDS = ("policy", "latency_ms", "faults", "accounts", "now")
+MARKER_KEYWORDS = ("policy", "latency_ms", "faults", "accounts", "now", "freeze")
 MARKER_USAGE = (
     "usage: @pytest.mark.openrouter(policy='2025-04', latency_ms=0, "
     "faults=[{'kind': 'upstream_429', 'every': 2}], "
     "accounts=[{'name': 'rich', 'balance_usd': 50, 'purchased_usd': 50}], "
-    "now='2026-01-01T12:00:00Z'), keywords only, each optional"
+    "now='2026-01-01T12:00:00Z', freeze=True), keywords only, each optional"
 )
 _ACCOUNT_FIELDS = frozenset({"name", "balance_usd", "purchased_usd", "management", "label"})
 _BLOCKED_DOMAIN = "openrouter.ai"
@@ -71,6 +73,7 @@ class _Settings(NamedTuple):
     faults: list[dict[str, Any]] | None
     accounts: list[dict[str, Any]]
     now: float | None
+    freeze: bool
 
 
 class _MarkerError(ValueError):
@@ -127,9 +130,12 @@ def _settings(item: pytest.Item) -> _Settings:
         now = given.get("now")
         if now is not None:
             now = parse_time(now) if isinstance(now, str) else check_number(now, "now")
+        freeze = given.get("freeze", False)
+        if not isinstance(freeze, bool):
+            raise _MarkerError(f"freeze: expected True or False, got {freeze!r}")
     except FaultError as exc:
         raise _MarkerError(f"faults: {exc}") from None
-    return _Settings(policy, latency, faults, [dict(a) for a in accounts], now)
+    return _Settings(policy, latency, faults, [dict(a) for a in accounts], now, freeze)
 
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -150,7 +156,7 @@ def openrouter_emulator(request: pytest.FixtureRequest,
     """An OpenRouter emulator on 127.0.0.1, in its start state for this test.
 
     Configure it with ``@pytest.mark.openrouter(policy=..., latency_ms=..., faults=[...],
-    accounts=[...], now=...)``. See :class:`orwidgets.emulator.testing.OpenRouterEmulator`.
+    accounts=[...], now=..., freeze=...)``. See :class:`orwidgets.emulator.testing.OpenRouterEmulator`.
     """
     item = request.node
     try:
@@ -305,8 +311,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "openrouter(policy=None, latency_ms=0, faults=None, accounts=None, now=None): configure "
-        "the orwidgets OpenRouter emulator (openrouter_emulator / openrouter_env) for a test",
+        "openrouter(policy=None, latency_ms=0, faults=None, accounts=None, now=None, freeze=False): "
+        "configure the orwidgets OpenRouter emulator (openrouter_emulator / openrouter_env) for "
+        "a test",
     )
     block = config.getoption("openrouter_block_real")
     if block is None:

@@ -40,6 +40,7 @@ __all__ = [
     "Call",
     "Finding",
     "verdict",
+    "verdict_json",
     "format_findings",
     "assert_resilient",
 ]
@@ -300,6 +301,22 @@ def verdict(calls: Iterable[Call]) -> list[Finding]:
         findings.extend(_per_key(group))
     findings.sort(key=lambda f: f.calls[0].time)
     return findings
+
+
+def verdict_json(calls: Iterable[Call], findings: Sequence[Finding] | None = None) -> dict[str, Any]:
+    """The verdict as one JSON object, the same from ``GET /_emulator/verdict`` and
+    ``orwidgets verdict --json``: ``calls`` (journal entries read), ``keys`` (distinct keys),
+    ``count`` (findings), ``rules`` (findings per rule id, every rule listed) and ``findings``.
+    Pass ``findings`` when they were judged already."""
+    calls = list(calls)
+    if findings is None:
+        findings = verdict(calls)
+    per_rule = dict.fromkeys(RULES, 0)
+    for finding in findings:
+        per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
+    keys = {c.key_id if c.key_id is not None else c.key for c in calls}
+    return {"calls": len(calls), "keys": len(keys), "count": len(findings), "rules": per_rule,
+            "findings": [f.to_json() for f in findings]}
 
 
 def _call_line(call: Any) -> str:

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     from .journal import JournalError, read_journal
-    from .verdict import SHOWN_CALLS, format_findings, verdict
+    from .verdict import SHOWN_CALLS, format_findings, verdict, verdict_json
 
     if args.show is not None and args.show < 0:
         print("orwidgets verdict: --show: expected a whole number >= 0", file=sys.stderr)
@@ -48,12 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     findings = verdict(entries)
     keys = len({e.key_id if e.key_id is not None else e.key for e in entries})
     if args.json:
-        json.dump({
-            "file": args.file,
-            "calls": len(entries),
-            "keys": keys,
-            "findings": [f.to_json() for f in findings],
-        }, sys.stdout, ensure_ascii=False)
+        # The same object as GET /_emulator/verdict, and the file it judged.
+        json.dump({"file": args.file, **verdict_json(entries, findings)}, sys.stdout,
+                  ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         print(f"orwidgets verdict: {args.file}: {len(entries):,} calls from {keys:,} "

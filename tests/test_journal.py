@@ -56,7 +56,7 @@ def test_to_json_uses_the_documented_names():
         "stream": False, "status": 429, "class": "free_per_minute", "retry_after": None,
         "rate_limit_reset": 1_767_268_860_000,
     }
-    assert journal.to_json() == {"data": [entry.to_json()], "count": 1, "dropped": 0}
+    assert journal.to_json() == {"data": [entry.to_json()], "count": 1, "total": 1, "dropped": 0}
 
 
 def test_a_late_entry_is_put_in_its_place():
@@ -83,7 +83,8 @@ def test_clear_empties_it():
     journal = Journal()
     _record(journal, T0)
     journal.clear()
-    assert len(journal) == 0 and journal.to_json() == {"data": [], "count": 0, "dropped": 0}
+    assert len(journal) == 0
+    assert journal.to_json() == {"data": [], "count": 0, "total": 0, "dropped": 0}
 
 
 def test_maxlen_drops_the_oldest_and_counts_them():
@@ -227,3 +228,45 @@ def test_reader_reports_a_missing_file_and_a_directory(tmp_path):
         read_journal(tmp_path / "nope.jsonl")
     with pytest.raises(JournalError, match=r": is a directory, not a journal file$"):
         read_journal(tmp_path)
+
+
+# --- select, the sink's failure ---------------------------------------------------------------------
+
+
+def test_select_takes_from_since_on_and_the_newest_limit():
+    journal = Journal()
+    for i in range(5):
+        _record(journal, T0 + i)
+    assert [e.time for e in journal.select(since=T0 + 2.5)] == [T0 + 3, T0 + 4]
+    assert [e.time for e in journal.select(since=T0 + 3)] == [T0 + 3, T0 + 4]  # inclusive
+    assert [e.time for e in journal.select(limit=2)] == [T0 + 3, T0 + 4]
+    assert [e.time for e in journal.select(since=T0, limit=1)] == [T0 + 4]
+    assert journal.select(since=T0 + 9) == []
+    with pytest.raises(ValueError, match="limit: expected a whole number >= 1, got 0"):
+        journal.select(limit=0)
+
+
+def test_times_are_kept_to_the_microsecond_as_the_file_writes_them():
+    out = io.StringIO()
+    journal = Journal(sink=out)
+    entry = _record(journal, T0 + 0.123456789)
+    assert entry.time == T0 + 0.123457
+    assert read_journal(io.StringIO(out.getvalue())) == [entry]
+
+
+class _FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        if self.getvalue().count("\n") >= 2:
+            raise OSError(28, "No space left on device")
+        return super().write(text)
+
+
+def test_a_sink_that_fails_stops_once_and_says_why_while_memory_goes_on():
+    sink = _FullDisk()
+    journal = Journal(sink=sink)
+    for i in range(4):
+        _record(journal, T0 + i)
+    assert len(journal) == 4 and sink.getvalue().count("\n") == 2
+    assert journal.sink_error == ("journal: writing <file> failed after 2 lines: "
+                                  "No space left on device")
+    assert journal.sink_name is None  # no more writing to it

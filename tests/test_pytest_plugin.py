@@ -74,7 +74,8 @@ def test_the_marker_is_registered_for_strict_markers(pytester: pytest.Pytester):
     pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.openrouter(policy=None, latency_ms=0, faults=None, "
-                                 "accounts=None, now=None): configure the orwidgets OpenRouter*"])
+                                 "accounts=None, now=None, freeze=False): configure the "
+                                 "orwidgets OpenRouter*"])
 
 
 def test_the_emulator_fixture_answers_on_loopback(pytester: pytest.Pytester):
@@ -101,7 +102,11 @@ def test_the_emulator_fixture_answers_on_loopback(pytester: pytest.Pytester):
 
 
 def test_one_server_per_session_and_fresh_state_for_every_test(pytester: pytest.Pytester):
+    # The 21 calls of a minute are counted on a frozen clock: on real time they took 2-5 s here
+    # (httpx.post builds a client and a TLS context per call), and a wall-clock minute that
+    # ended among them made the 21st a call of the next minute, answered 200.
     pytester.makepyfile(f"""
+        import time
         import httpx
 
         SEEN = []
@@ -114,23 +119,50 @@ def test_one_server_per_session_and_fresh_state_for_every_test(pytester: pytest.
         def test_spend_the_minute(openrouter_emulator):
             SEEN.append(openrouter_emulator.base_url)
             emu = openrouter_emulator
-            emu.clock.advance(3600)
+            emu.clock.set(1_767_268_859.5)                 # 2026-01-01T12:00:59.5Z
+            emu.clock.freeze()
             emu.set_faults([{{"kind": "http_503", "model": "openai/*"}}])
             emu.set_policy("legacy-2024")
             emu.add_account("extra", balance_usd=3)
-            assert [chat(emu).status_code for _ in range(21)][-2:] == [200, 429]
+            first = [chat(emu).status_code for _ in range(10)]
+            time.sleep(0.6)                                # past 12:01 on a running clock
+            then = [chat(emu).status_code for _ in range(11)]
+            assert (first + then)[-2:] == [200, 429]       # all 21 in the frozen minute
+            assert len(emu.journal) == 21
 
         def test_everything_is_back(openrouter_emulator):
             emu = openrouter_emulator
             SEEN.append(emu.base_url)
             assert SEEN[0] == SEEN[1]                      # the same server
-            assert abs(emu.clock.now() - __import__("time").time()) < 60   # real time again
+            assert not emu.clock.frozen
+            assert abs(emu.clock.now() - time.time()) < 60   # real time again
             assert emu.emulator.faults.rules == []
             assert emu.policy == "2025-04"
             assert "extra" not in emu.keys
+            assert len(emu.journal) == 0
             assert chat(emu).status_code == 200            # counters are back at zero
     """)
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_the_marker_freezes_the_clock_at_its_now(pytester: pytest.Pytester):
+    pytester.makepyfile("""
+        import time
+        import pytest
+
+        @pytest.mark.openrouter(now="2026-01-01T12:00:59.5Z", freeze=True)
+        def test_frozen(openrouter_emulator):
+            clock = openrouter_emulator.clock
+            assert clock.frozen and clock.now() == 1767268859.5
+            time.sleep(0.6)
+            assert clock.now() == 1767268859.5             # still inside 12:00
+            assert clock.advance(0.5) == 1767268860.0
+
+        @pytest.mark.openrouter(freeze=False)
+        def test_running(openrouter_emulator):
+            assert not openrouter_emulator.clock.frozen
+    """)
+    pytester.runpytest().assert_outcomes(passed=2)
 
 
 def test_the_clock_advances_the_emulators_time(pytester: pytest.Pytester):
@@ -214,7 +246,8 @@ def test_marker_at_module_and_test_level_the_test_wins_per_keyword(pytester: pyt
 
 BAD_MARKERS = [
     ("'2025-04'", "positional arguments are not accepted, got ('2025-04',)"),
-    ("polcy='2025-04'", "unknown keyword 'polcy'; accepted: policy, latency_ms, faults, accounts, now"),
+    ("polcy='2025-04'",
+     "unknown keyword 'polcy'; accepted: policy, latency_ms, faults, accounts, now, freeze"),
     ("policy='1999'", "policy: unknown policy version '1999'; choose one of legacy-2024, *"),
     ("latency_ms='fast'", "latency_ms: expected '30' or '20-50' (milliseconds, 0 or more), got 'fast'"),
     ("faults={'kind': 'http_503'}", "faults: expected a list of fault rules, got {'kind': 'http_503'}"),
@@ -225,6 +258,9 @@ BAD_MARKERS = [
     ("accounts=[{'name': 'x', 'purchased_usd': -1}]",
      "accounts[0]: purchased_usd: must be zero or more, got -1"),
     ("now='noon'", "now: expected an ISO 8601 time such as '2026-01-01T23:59:55Z', got 'noon'"),
+    ("freeze='yes'", "freeze: expected True or False, got 'yes'"),
+    ("faults=[{'kind': 'http_503', 'times': 0}]",
+     "faults: rules[0].times: expected a whole number >= 1 (calls it answers, then never again)*"),
 ]
 
 
@@ -246,31 +282,27 @@ def test_bad_marker_arguments_give_a_clear_usage_error(pytester: pytest.Pytester
     assert "During handling" not in result.stdout.str()
 
 
-def test_journal_verdict_and_assert_resilient_read_the_emulators_journal(pytester: pytest.Pytester):
-    # The emulator records into `emulator.journal` from phase 2 of issue 11 on; here a test puts a
-    # journal in place and fills it by hand, to check what the fixture does with it.
-    pytester.makepyfile("""
+def test_journal_verdict_and_assert_resilient_judge_what_the_test_sent(pytester: pytest.Pytester):
+    pytester.makepyfile(f"""
+        import httpx
         import pytest
-        from orwidgets.journal import Journal
 
-        FREE = "meta-llama/llama-3.3-70b-instruct:free"
+        def chat(http):
+            return http.post("/chat/completions", json={{"model": "{FREE}", "max_tokens": 8,
+                             "messages": [{{"role": "user", "content": "hi"}}]}})
 
-        def test_no_journal_is_a_clear_error(openrouter_emulator):
-            if hasattr(openrouter_emulator.emulator, "journal"):
-                pytest.skip("this emulator records a journal")
-            with pytest.raises(RuntimeError, match="keeps no journal of its answers yet"):
-                openrouter_emulator.verdict()
-
-        def test_hammering(openrouter_emulator):
-            emu = openrouter_emulator
-            emu.emulator.journal = journal = Journal()
-            t, key = emu.clock.now(), emu.keys["free"]
-            for i in range(3):
-                journal.record(time=t + i, status=429, call_class="free_per_minute", key=key,
-                               model=FREE, rate_limit_reset=int((t + 60) * 1000))
-            assert len(emu.journal) == 3
+        @pytest.mark.openrouter(now="2026-01-01T12:00:01Z", freeze=True)
+        def test_hammering(openrouter_env):
+            emu = openrouter_env
+            with httpx.Client(base_url=emu.api_base, headers={{
+                    "Authorization": "Bearer " + emu.keys["free"]}}) as http:
+                statuses = [chat(http).status_code for _ in range(23)]
+            assert statuses == [200] * 20 + [429] * 3
+            assert [e.status for e in emu.journal] == statuses
+            assert emu.journal[20].rate_limit_reset == 1767268860000
             [finding] = emu.verdict()
             assert (finding.rule, finding.count) == ("retry-before-reset", 2)
+            assert finding.calls == tuple(emu.journal[20:])
             with pytest.raises(AssertionError, match=r"1\\. \\[retry-before-reset\\] key sk-or-v1-"):
                 emu.assert_resilient()
 
@@ -278,9 +310,25 @@ def test_journal_verdict_and_assert_resilient_read_the_emulators_journal(pyteste
             assert len(openrouter_emulator.journal) == 0
             assert openrouter_emulator.verdict() == []
             openrouter_emulator.assert_resilient()
+
+        @pytest.mark.openrouter(faults=[{{"kind": "upstream_429", "times": 2, "retry_after_s": 1}}],
+                                freeze=True)
+        def test_waiting_out_retry_after_is_resilient(openrouter_env):
+            import openai
+            from orwidgets.client import with_retries
+
+            emu = openrouter_env
+            client = openai.OpenAI(max_retries=0)
+            reply = with_retries(lambda: client.chat.completions.create(
+                model="{FREE}", messages=[{{"role": "user", "content": "hi"}}], max_tokens=8),
+                clock=emu.clock.now, sleep=emu.clock.advance)
+            assert reply.choices[0].finish_reason in ("stop", "length")
+            assert [(e.status, e.call_class, e.retry_after) for e in emu.journal] == [
+                (429, "upstream_429", 1), (429, "upstream_429", 1), (200, "ok", None)]
+            emu.assert_resilient()
     """)
-    outcomes = pytester.runpytest("-p", "no:randomly").parseoutcomes()
-    assert outcomes.get("passed", 0) + outcomes.get("skipped", 0) == 3, outcomes
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
 
 
 # --- the guard ----------------------------------------------------------------------------------

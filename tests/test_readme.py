@@ -133,3 +133,73 @@ def test_readme_lists_every_dated_policy_version():
         assert f"| `{version.id}`" in README, version.id
         assert version.in_force_text in README, version.id
     assert "holds four dated versions" in README and len(policy.POLICIES) == 4
+
+
+# --- Test your app: the pytest example and the app in another language --------------------------
+
+pytest_plugins = ["pytester"]
+
+
+def _section(title: str) -> str:
+    return README.split(title, 1)[1].split("\n## ", 1)[0]
+
+
+def _block(text: str, lang: str) -> str:
+    (block,) = re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)[:1]
+    return block
+
+
+_MY_APP = '''
+FREE = "meta-llama/llama-3.3-70b-instruct:free"
+
+def summarise(client, text):
+    {body}
+'''
+_WAITS = "return client.chat.completions.create(model=FREE, messages=[{'role': 'user', 'content': text}])"
+_HAMMERS = """import openai
+    for _ in range(3):  # at once, whatever the answer said
+        try:
+            return client.chat.completions.create(model=FREE, messages=[{'role': 'user', 'content': text}])
+        except openai.RateLimitError:
+            pass"""
+
+
+@pytest.mark.parametrize(("app", "outcome"), [(_WAITS, "passed"), (_HAMMERS, "failed")])
+def test_readme_pytest_example_runs_as_it_stands(pytester: pytest.Pytester, app, outcome):
+    example = _block(_section("## Test your app: the pytest plugin"), "python")
+    assert len(example.strip().splitlines()) <= 12  # "in ten lines", give or take the imports
+    pytester.makepyfile(my_app=_MY_APP.format(body=app))
+    pytester.makepyfile(test_example="import my_app\n" + example)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(**{outcome: 1})
+    if outcome == "failed":
+        result.stdout.fnmatch_lines([
+            "*[[]retry-before-retry-after] key sk-or-v1-*: sent 2 more requests to "
+            "meta-llama/llama-3.3-70b-instruct:free within 0 s of a 429 (upstream_429) whose "
+            "Retry-After asked to wait 15 s*"])
+
+
+def test_readme_app_in_another_language_is_judged_as_it_says(tmp_path):
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    script = _block(README.split("**From an app in another language**", 1)[1], "bash")
+    with socket.socket() as probe:  # the README's port may be taken on a shared machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    run = subprocess.run(["bash", "-c", script.replace("8787", str(port))], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1, run.stderr  # `orwidgets verdict` found something
+    lines = run.stdout.splitlines()
+    assert lines[0] == "orwidgets verdict: journal.jsonl: 24 calls from 2 keys"  # + GET /models
+    assert lines[1] == "1 finding:"
+    assert lines[2].startswith("1. [retry-before-reset] key sk-or-v1-000...0c1: sent 2 more "
+                               "free-model requests within ")
+    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 24

@@ -1,5 +1,5 @@
 """The emulator's own admin API under ``/_emulator/`` (header ``X-Admin-Token``): accounts, clock,
-policy, fault rules, the in-flight budget's numbers and reset. Not OpenRouter's: it drives the emulator from tests and notebooks.
+policy, fault rules, the in-flight budget's numbers, reset, and the journal and verdict. Not OpenRouter's: it drives the emulator from tests and notebooks.
 
 Handlers are module-level Starlette endpoints that read ``request.app.state.emulator``; each is
 wrapped by :func:`_admin`, which answers 401 without the right token.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hmac
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..policy import ALIASES, get_policy, policy_ids
+from ..verdict import verdict_json
 from ._wire import body_fields, error_response, ok, read_json
 from .faults import FaultError
 from .state import Emulator, parse_time
@@ -171,6 +173,79 @@ async def in_flight(request: HttpRequest, emu: Emulator) -> Response:
     return ok(emu.in_flight.to_json())
 
 
+#: Query parameters of the journal and verdict routes.
+_JOURNAL_PARAMS = ("since", "limit")
+_MSG_NO_JOURNAL = ("journal: this emulator keeps no journal (it was started with journal=False "
+                   "or --no-journal)")
+
+
+def _query(request: HttpRequest, allowed: tuple[str, ...]) -> dict[str, Any] | Response:
+    """``since`` (Unix seconds or an ISO 8601 time) and ``limit`` (a whole number >= 1) of the
+    query string, checked; a 400 naming the first bad one."""
+    params = request.query_params
+    for name in params:
+        if name not in allowed:
+            return error_response(400, f"unknown query parameter {name!r}; allowed: "
+                                       f"{', '.join(allowed)}")
+        if len(params.getlist(name)) > 1:
+            return error_response(400, f"{name}: give it once")
+    values: dict[str, Any] = {}
+    since = params.get("since")
+    if since is not None:
+        try:
+            values["since"] = _since(since)
+        except ValueError as exc:
+            return error_response(400, str(exc))
+    limit = params.get("limit")
+    if limit is not None:
+        if not limit.isdecimal() or int(limit) < 1:
+            return error_response(400, f"limit: expected a whole number >= 1, got {limit!r}")
+        values["limit"] = int(limit)
+    return values
+
+
+def _since(text: str) -> float:
+    """Unix seconds (``1767268800.5``) or an ISO 8601 time (``2026-01-01T12:00:00Z``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None:
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"since: expected Unix seconds (0 or more) or an ISO 8601 time, "
+                             f"got {text!r}")
+        return value
+    try:
+        return parse_time(text, "since")
+    except ValueError:
+        raise ValueError(f"since: expected Unix seconds or an ISO 8601 time such as "
+                         f"'2026-01-01T12:00:00Z', got {text!r}") from None
+
+
+@_admin
+async def journal(request: HttpRequest, emu: Emulator) -> Response:
+    """The journal of answers, oldest first: all of it, from ``since`` on, or the newest
+    ``limit``."""
+    query = _query(request, _JOURNAL_PARAMS)
+    if isinstance(query, Response):
+        return query
+    if emu.journal is None:
+        return error_response(404, _MSG_NO_JOURNAL)
+    return ok(emu.journal.to_json(**query))
+
+
+@_admin
+async def verdict(request: HttpRequest, emu: Emulator) -> Response:
+    """The verdict on the journal (from ``since`` on, or its newest ``limit`` entries): the
+    findings, and how many of each rule."""
+    query = _query(request, _JOURNAL_PARAMS)
+    if isinstance(query, Response):
+        return query
+    if emu.journal is None:
+        return error_response(404, _MSG_NO_JOURNAL)
+    return ok(verdict_json(emu.journal.select(**query)))
+
+
 @_admin
 async def reset(request: HttpRequest, emu: Emulator) -> Response:
     emu.reset()
@@ -187,4 +262,6 @@ ROUTES = [
     Route("/_emulator/faults", faults, methods=["GET", "POST"]),
     Route("/_emulator/in_flight", in_flight, methods=["GET", "PUT"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
+    Route("/_emulator/journal", journal, methods=["GET"]),
+    Route("/_emulator/verdict", verdict, methods=["GET"]),
 ]

@@ -19,13 +19,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ..journal import Journal
 from ..policy import InFlightParams, PolicyVersion
 from . import admin, chat, keys_api, public
-from ._wire import MAX_BODY_BYTES, MSG_NOT_FOUND, MSG_SERVER, error_response
+from ._wire import MAX_BODY_BYTES, MSG_NOT_FOUND, MSG_SERVER, bearer, error_response
 from .chat import estimate_tokens, reply_text
-from .state import DEFAULT_LATENCY_MS, Emulator, EmulatorClock, LatencySpec
+from .state import DEFAULT_LATENCY_MS, Emulator, EmulatorClock, JournalSpec, LatencySpec
+
+#: The admin API's root: its requests are not the client's, so the journal leaves them out.
+ADMIN_ROOT = "/_emulator"
 
 __all__ = ["create_app", "EmulatorApp", "MAX_BODY_BYTES", "estimate_tokens", "reply_text"]
 
@@ -48,18 +52,73 @@ class EmulatorApp(Starlette):
     re-raised, as the middleware would."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == chat.PATH and scope["method"] == "POST":
-            scope["app"] = self
-            try:
-                await chat.chat_completions(scope, receive, send)
-            except Exception:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == chat.PATH and scope["method"] == "POST":
+                scope["app"] = self
                 try:
-                    await error_response(500, MSG_SERVER)(scope, receive, send)
-                except Exception:  # noqa: BLE001 - the answer had started: the server closes it
-                    pass
-                raise
-            return
+                    await chat.chat_completions(scope, receive, send)  # it records its answers
+                except Exception:
+                    try:
+                        await error_response(500, MSG_SERVER)(scope, receive, send)
+                    except Exception:  # noqa: BLE001 - the answer had started: the server closes it
+                        pass
+                    raise
+                return
+            journal = self.state.emulator.journal
+            if journal is not None and not _is_admin(path):
+                await self._recorded(scope, receive, send, journal)
+                return
         await super().__call__(scope, receive, send)
+
+    async def _recorded(self, scope: Scope, receive: Receive, send: Send, journal: Journal) -> None:
+        """Serve any route but the chat one and the admin API, and record the answer (``model``
+        null); the key and account are read on arrival (a key deleted by this very request
+        still shows whose it was)."""
+        emu: Emulator = self.state.emulator
+        now = emu.clock.now()
+        secret = account = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                secret = bearer(value.decode("latin-1"))
+        if secret is not None:
+            key = emu.engine.authenticate(secret, now)
+            account = key.account.account_id if key is not None else None
+
+        async def recording(message: Message) -> None:
+            # Recorded as the answer starts, before the client can read it (see chat.py).
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = {k.lower(): v.decode("latin-1") for k, v in message.get("headers", ())}
+                journal.record(
+                    time=now, status=status, call_class=route_class(status, secret is not None),
+                    key=secret, account=account, path=scope["path"],
+                    retry_after=chat.header_seconds(headers.get(b"retry-after")),
+                    rate_limit_reset=chat.header_ms(headers.get(b"x-ratelimit-reset")),
+                )
+            await send(message)
+
+        await super().__call__(scope, receive, recording)
+
+
+#: The journal class of an answer of the routes other than chat, by status. [inv] On these
+#: routes the status says it all: a 403 is a route for management keys, a 404 an unknown path or
+#: key hash.
+_ROUTE_CLASSES = {400: "invalid_request", 403: "management_only", 404: "not_found",
+                  405: "method_not_allowed", 413: "too_large", 500: "server_error"}
+
+
+def route_class(status: int, with_key: bool) -> str:
+    """The journal class of an answer of a route other than chat completions."""
+    if 200 <= status < 300:
+        return "ok"
+    if status == 401:
+        return "unknown_key" if with_key else "no_auth"
+    return _ROUTE_CLASSES.get(status, f"http_{status}")
+
+
+def _is_admin(path: str) -> bool:
+    return path == ADMIN_ROOT or path.startswith(ADMIN_ROOT + "/")
 
 
 def create_app(
@@ -70,6 +129,7 @@ def create_app(
     accounts: Any = None,
     seed: int = 0,
     in_flight: InFlightParams | dict[str, Any] | None = None,
+    journal: JournalSpec = None,
 ) -> Starlette:
     """Build the emulator app.
 
@@ -95,13 +155,18 @@ def create_app(
         some of ``fraction``, ``ceiling_usd``, ``threshold_usd``, ``settle_s``,
         ``completion_cap_tokens``, ``retry_after_s``; the others keep their defaults). They apply
         under versions with an in-flight budget; ``reset`` restores them.
+    journal:
+        The journal of answers (:mod:`orwidgets.journal`): ``None`` keeps it in memory, a path
+        or a text file writes it there too as JSON lines (a path replaces an old file;
+        ``ValueError`` when it cannot be written), a :class:`~orwidgets.journal.Journal` is used
+        as it is, ``False`` records nothing. Every answer but the admin API's is recorded.
 
     Returns
     -------
     EmulatorApp
         A Starlette app, with ``app.state.emulator`` (:class:`~orwidgets.emulator.state.Emulator`).
     """
-    emu = Emulator(policy, latency_ms, admin_token, clock, accounts, seed, in_flight)
+    emu = Emulator(policy, latency_ms, admin_token, clock, accounts, seed, in_flight, journal)
     app = EmulatorApp(
         routes=[*chat.ROUTES, *public.ROUTES, *keys_api.ROUTES, *admin.ROUTES],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..engine import Decision, Hold, Request, from_pico, to_pico
+from ..journal import Journal
 from ..policy import (
     AVAILABILITY_DOCS_URL,
     MESSAGES,
@@ -273,11 +274,12 @@ class ChatAnswer:
     """One answer of the route, as :func:`chat_completions` finalises it.
 
     ``status`` and ``kind`` say what it is: ``kind`` is the engine's reason (``"ok"``,
-    ``"in_flight_budget_exhausted"``, ...), the injected fault's kind (``"upstream_429"``, ...),
-    or one of ``"invalid_request"``, ``"no_auth"``, ``"unknown_key"``, ``"unknown_model"``,
-    ``"client_closed"``. The answer is ``body`` (the bytes of a plain success, sent without
-    Starlette on the hot path) or ``response`` (any other answer: errors, streams), whose headers
-    it carries. ``hold``: the engine's hold of an admitted paid request; ``failed``: it delivered
+    ``"in_flight_budget_exhausted"``, ...), the injected fault's kind (``"upstream_429"``, ...;
+    a ``slow`` or ``hang`` the client gave up on is a 408 of that kind), or one of the journal's
+    own classes (``"invalid_request"``, ``"too_large"``, ``"no_auth"``, ``"unknown_key"``,
+    ``"unknown_model"``): the journal's ``class``. The answer is ``body`` (the bytes of a plain
+    success, sent without Starlette on the hot path) or ``response`` (any other answer: errors,
+    streams), whose headers it carries. ``hold``: the engine's hold of an admitted paid request; ``failed``: it delivered
     nothing, so its charge is given back.
     """
 
@@ -308,16 +310,47 @@ def _error(status: int, kind: str, message: str, user_id: str | None = None) -> 
     return ChatAnswer(status, kind, response=error_response(status, message, user_id=user_id))
 
 
+class _Seen:
+    """What :func:`_answer` learnt about the request, for the journal: the parsed fields, the
+    raw key (the journal keeps it masked) and the account."""
+
+    __slots__ = ("chat", "key", "account")
+
+    def __init__(self) -> None:
+        self.chat: ChatInput | None = None
+        self.key: str | None = None
+        self.account: str | None = None
+
+
 async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI endpoint, and the one place where every answer of the route is finalised.
 
-    The answer is sent, then the request ends: an admitted paid request's hold is completed here
-    (released, its actual cost settling), on every path: success, stream, injected failure,
-    client gone, cancellation. A recorder of the route's answers hooks in here: ``answer`` has
-    the status, headers and kind of every one.
+    The clock is read once, when the request arrives: the engine decides at that instant and the
+    journal records it. The answer is sent, then the request ends: an admitted paid request's
+    hold is completed here (released, its actual cost settling), on every path: success, stream,
+    injected failure, client gone, cancellation. The answer goes into the journal just before it
+    is sent.
     """
     emu: Emulator = scope["app"].state.emulator
-    answer = await _answer(emu, scope, receive)
+    now = emu.clock.now()
+    seen = _Seen()
+    try:
+        answer = await _answer(emu, scope, receive, now, seen)
+    except Exception:
+        # The app answers the 500 JSON (EmulatorApp); the journal still shows it.
+        if emu.journal is not None:
+            _record(emu.journal, now, seen, 500, "server_error", None, None)
+        raise
+    # Recorded as it is about to be sent: a client that has read its answer finds it in the
+    # journal (an assert_resilient() right after the last call sees every call).
+    journal = emu.journal
+    if journal is not None:
+        if answer.response is None:  # a plain success: no waiting header
+            _record(journal, now, seen, answer.status, answer.kind, None, None)
+        else:
+            headers = answer.response.headers
+            _record(journal, now, seen, answer.status, answer.kind,
+                    headers.get("retry-after"), headers.get("x-ratelimit-reset"))
     try:
         if answer.body is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": [
@@ -332,32 +365,64 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
             emu.engine.complete(answer.hold, failed=answer.failed)
 
 
-async def _answer(emu: Emulator, scope: Scope, receive: Receive) -> ChatAnswer:
+def _record(journal: Journal, now: float, seen: _Seen, status: int, kind: str,
+            retry_after: str | None, reset: str | None) -> None:
+    """One journal entry: the request as sent, the answer as given (the headers as sent)."""
+    chat = seen.chat
+    journal.record(
+        time=now, status=status, call_class=kind, key=seen.key, account=seen.account,
+        model=None if chat is None else chat.model,
+        max_tokens=None if chat is None else chat.max_tokens,
+        stream=False if chat is None else chat.stream,
+        path=PATH, retry_after=header_seconds(retry_after), rate_limit_reset=header_ms(reset),
+    )
+
+
+def header_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` in seconds (an HTTP date or garbage: ``None``)."""
+    if value is None:
+        return None
+    try:
+        seconds = int(value) if value.isdigit() else float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < math.inf else None
+
+
+def header_ms(value: str | None) -> int | None:
+    """An ``X-RateLimit-Reset`` (Unix milliseconds), or ``None``."""
+    return int(value) if value is not None and value.isdigit() else None
+
+
+async def _answer(emu: Emulator, scope: Scope, receive: Receive, now: float,
+                  seen: _Seen) -> ChatAnswer:
     auth = declared = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             auth = value.decode("latin-1")
         elif name == b"content-length":
             declared = value
+    secret = seen.key = bearer(auth)
     body = await read_body(receive, declared)
     if isinstance(body, Response):
-        return ChatAnswer(body.status_code, "invalid_request", response=body)
+        status = body.status_code
+        return ChatAnswer(status, "too_large" if status == 413 else "invalid_request", response=body)
     payload = parse_json(body)
     if isinstance(payload, Response):
         return ChatAnswer(payload.status_code, "invalid_request", response=payload)
     chat = parse_chat(payload)
     if isinstance(chat, str):
         return _error(400, "invalid_request", chat)
+    seen.chat = chat
     # 1. auth, then the model (spec section 3 order)
     engine = emu.engine
-    secret = bearer(auth)
     if secret is None:
         return _error(401, "no_auth", engine.policy.no_auth_message)
-    now = emu.clock.now()
     key = engine.authenticate(secret, now)
     if key is None:
         return _error(401, "unknown_key", MESSAGES.unknown_key)
     acct = key.account
+    seen.account = acct.account_id
     plan_key = (chat.model, chat.prompt_chars, chat.max_tokens)
     plan = _PLANS.get(plan_key)
     if plan is None:
@@ -409,7 +474,9 @@ async def _admitted(emu: Emulator, receive: Receive, chat: ChatInput, plan: _Pla
         if not gone and fault is not None and fault.kind == "hang":
             gone = await _wait(receive, emu, (fault.delay_ms or 0) / 1000, True)
         if gone:  # the client gave up: nothing delivered [inv: the answer is never read]
-            return ChatAnswer(408, "client_closed", hold=hold, failed=True,
+            # (only a watched wait ends early, that of a `slow` or `hang` fault: its kind)
+            return ChatAnswer(408, fault.kind if fault is not None else "client_closed",
+                              hold=hold, failed=True,
                               response=error_response(408, "Client closed the request"))
     if chat.stream:
         created = int(now)

@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="JSON file with extra accounts: a list of {name, balance_usd, "
                              "purchased_usd, management, label, key}")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latency draws (default 0)")
+    journal = parser.add_mutually_exclusive_group()
+    journal.add_argument("--journal", metavar="FILE", default=None,
+                         help="also write the journal of answers to FILE, one JSON line per "
+                              "answer, flushed at once (an existing file is replaced); judge it "
+                              "with `orwidgets verdict FILE`")
+    journal.add_argument("--no-journal", action="store_true",
+                         help="record no journal at all (GET /_emulator/journal answers 404)")
     for field, kind, what in _IN_FLIGHT_FLAGS:
         parser.add_argument(
             "--in-flight-" + field.replace("_", "-"), dest="in_flight_" + field, type=kind,
@@ -62,10 +69,13 @@ def _in_flight(args: argparse.Namespace) -> dict[str, float | int]:
 
 
 def _flag_message(text: str) -> str:
-    """An in-flight field's error, named by its flag (``fraction: ...`` -> ``--in-flight-fraction: ...``)."""
+    """An in-flight field's or the journal's error, named by its flag (``fraction: ...`` ->
+    ``--in-flight-fraction: ...``, ``journal: ...`` -> ``--journal: ...``)."""
     field = text.split(":", 1)[0]
     if any(field == name for name, _, _ in _IN_FLIGHT_FLAGS):
         return "--in-flight-" + field.replace("_", "-") + text[len(field):]
+    if field == "journal":
+        return "--" + text
     return text
 
 
@@ -79,6 +89,7 @@ def _banner(emu, base_url: str) -> str:
         f"  API base     {base_url}/api/v1   (base_url for the openai SDK or any OpenRouter client)",
         f"  admin token  {emu.admin_token}   (header X-Admin-Token; printed only now)",
         f"  in-flight    {_in_flight_line(emu.in_flight)}",
+        f"  journal      {_journal_line(emu.journal)}",
         "  demo keys:",
     ]
     for acct in emu.accounts_view():
@@ -97,6 +108,13 @@ def _banner(emu, base_url: str) -> str:
         )
     lines.append("Ctrl+C stops it.")
     return "\n".join(lines)
+
+
+def _journal_line(journal) -> str:
+    if journal is None:
+        return "off (--no-journal)"
+    where = f"in memory and in {journal.sink_name}" if journal.sink_name else "in memory"
+    return f"{where}: GET /_emulator/journal, GET /_emulator/verdict"
 
 
 def _in_flight_line(params) -> str:
@@ -127,25 +145,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(policy=args.policy, latency_ms=args.latency_ms,
                          admin_token=args.admin_token, accounts=args.accounts, seed=args.seed,
-                         in_flight=_in_flight(args))
+                         in_flight=_in_flight(args),
+                         journal=False if args.no_journal else args.journal)
     except ValueError as exc:
         print(f"orwidgets emulator: {_flag_message(str(exc))}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host):
-        print(f"warning: {public_host_message(args.host)}", file=sys.stderr)
+    emu = app.state.emulator
     try:
-        sock = bind_socket(args.host, args.port)
-    except (OSError, ValueError) as exc:
-        print(f"orwidgets emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    host, port = sock.getsockname()[:2]
-    url_host = f"[{host}]" if ":" in host else host
-    print(_banner(app.state.emulator, f"http://{url_host}:{port}"), flush=True)
-    server = uvicorn.Server(uvicorn_config(app))
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
+        if not is_loopback(args.host):
+            print(f"warning: {public_host_message(args.host)}", file=sys.stderr)
+        try:
+            sock = bind_socket(args.host, args.port)
+        except (OSError, ValueError) as exc:
+            print(f"orwidgets emulator: cannot listen on {args.host}:{args.port}: {exc}",
+                  file=sys.stderr)
+            return 1
+        host, port = sock.getsockname()[:2]
+        url_host = f"[{host}]" if ":" in host else host
+        print(_banner(emu, f"http://{url_host}:{port}"), flush=True)
+        server = uvicorn.Server(uvicorn_config(app))
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sock.close()
     finally:
-        sock.close()
+        emu.close()  # the journal file: every line was flushed as written, now it is closed
+    if emu.journal is not None and emu.journal.sink_error:
+        print(f"orwidgets emulator: {emu.journal.sink_error}", file=sys.stderr)
+        return 1
     return 0

@@ -11,8 +11,11 @@ Off by default. ``POST /_emulator/faults`` replaces the rule list::
 so an injected failure never hides a 401/402/429 of the platform itself. ``model`` is an exact id or
 a shell pattern (``*``, ``*:free``). ``every: N`` fires on the Nth, 2Nth, ... matching call;
 ``probability: p`` fires with probability p from a generator seeded with ``seed`` (reproducible);
-with neither, the rule fires on every matching call. Rules are tried in order; the first that fires
-wins (every matching rule advances its own schedule).
+with neither, the rule fires on every matching call. ``times: N`` makes a rule answer N calls at
+most (the first N it fires on), then never again: ``{"kind": "upstream_429", "times": 2}`` fails
+the first two calls and lets every later one through. Rules are tried in order; the first that
+fires wins (every matching rule advances its own schedule; only the winner uses up one of its
+``times``).
 
 The bodies of 502 and 503 and the ``metadata`` extras are the emulator's own choice [inv]; the
 upstream 429 follows observed captures [obs]; ``capacity_exhausted`` (429) and
@@ -51,7 +54,7 @@ DEFAULT_HANG_MS = 600_000
 #: Upper bound for delays and Retry-After, so that a typo cannot wedge a server for days.
 MAX_DELAY_MS = 3_600_000
 
-_FIELDS = {"kind", "model", "every", "probability", "seed", "retry_after_s", "delay_ms"}
+_FIELDS = {"kind", "model", "every", "probability", "seed", "retry_after_s", "delay_ms", "times"}
 
 # [inv] texts of the injected 502/503 (no capture of these exists).
 BAD_GATEWAY_RAW = "{model}: the provider returned an invalid response (502 Bad Gateway)."
@@ -77,6 +80,7 @@ class FaultRule:
     seed: int = 0
     retry_after_s: float | None = None
     delay_ms: float | None = None
+    times: int | None = None
 
     @property
     def status(self) -> int:
@@ -116,6 +120,10 @@ class FaultRule:
             raise FaultError(f"{where}: give 'every' or 'probability', not both")
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise FaultError(f"{where}.every: expected a whole number >= 1, got {every!r}")
+        times = raw.get("times")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise FaultError(f"{where}.times: expected a whole number >= 1 (calls it answers, "
+                             f"then never again), got {times!r}")
         if probability is not None:
             probability = _number(probability, f"{where}.probability", 0.0, 1.0)
         seed = raw.get("seed", 0)
@@ -131,7 +139,7 @@ class FaultRule:
             delay = {"slow": DEFAULT_SLOW_MS, "hang": DEFAULT_HANG_MS}.get(kind)
         if delay is not None:
             delay = _number(delay, f"{where}.delay_ms", 0.0, MAX_DELAY_MS)
-        return cls(kind, model, every, probability, seed, retry_after, delay)
+        return cls(kind, model, every, probability, seed, retry_after, delay, times)
 
 
 def _number(value: object, name: str, low: float, high: float) -> float:
@@ -143,12 +151,17 @@ def _number(value: object, name: str, low: float, high: float) -> float:
 
 
 class _Active:
-    __slots__ = ("rule", "count", "rng")
+    __slots__ = ("rule", "count", "fired", "rng")
 
     def __init__(self, rule: FaultRule) -> None:
         self.rule = rule
         self.count = 0
+        self.fired = 0  # calls this rule answered
         self.rng = random.Random(rule.seed)
+
+    @property
+    def spent(self) -> bool:
+        return self.rule.times is not None and self.fired >= self.rule.times
 
     def fires(self) -> bool:
         self.count += 1
@@ -190,6 +203,9 @@ class FaultSet:
         fired: FaultRule | None = None
         with self._lock:
             for active in self._active:
-                if active.rule.matches(model_id, stream) and active.fires() and fired is None:
+                if active.spent or not active.rule.matches(model_id, stream):
+                    continue
+                if active.fires() and fired is None:
                     fired = active.rule
+                    active.fired += 1
         return fired

@@ -22,7 +22,7 @@ from ..journal import Journal
 from ..policy import InFlightParams, PolicyVersion
 from ..verdict import Finding, assert_resilient, verdict
 from .app import create_app
-from .state import DEFAULT_LATENCY_MS, Emulator, LatencySpec, _check_admin_token
+from .state import DEFAULT_LATENCY_MS, Emulator, JournalSpec, LatencySpec, _check_admin_token
 
 __all__ = ["BackgroundServer", "EmulatorHandle", "start", "stop", "bind_socket", "is_loopback",
            "uvicorn_config", "PublicHostWarning"]
@@ -209,12 +209,13 @@ class EmulatorHandle:
 
     @property
     def journal(self) -> Journal:
-        """Every answer the emulator gave (since the last reset), oldest first."""
-        journal = getattr(self.emulator, "journal", None)
+        """Every answer the emulator gave since the last reset, oldest first (a sequence of
+        :class:`~orwidgets.journal.Entry`); the admin API's own requests are not in it."""
+        journal = self.emulator.journal
         if journal is None:
             raise RuntimeError(
-                "orwidgets: this emulator keeps no journal of its answers yet, so journal, "
-                "verdict() and assert_resilient() have nothing to judge"
+                "orwidgets: this emulator was started with journal=False, so journal, verdict() "
+                "and assert_resilient() have nothing to judge; start it without that"
             )
         return journal
 
@@ -227,10 +228,12 @@ class EmulatorHandle:
         assert_resilient(self.journal.entries())
 
     def stop(self) -> None:
-        """Stop the server; a later :func:`start` serves a fresh emulator."""
+        """Stop the server (and close its journal file); a later :func:`start` serves a fresh
+        emulator."""
         global _RUNNING
         with _LOCK:
             self._server.stop()
+            self.emulator.close()
             if _RUNNING is self:
                 _RUNNING = None
 
@@ -274,6 +277,7 @@ def start(
     accounts: Any = None,
     seed: int = 0,
     in_flight: InFlightParams | dict[str, Any] | None = None,
+    journal: JournalSpec = None,
 ) -> EmulatorHandle:
     """Serve the emulator from a background thread (the notebook way); idempotent per process.
 
@@ -295,6 +299,11 @@ def start(
     in_flight:
         The in-flight budget's numbers, as for :func:`~orwidgets.emulator.create_app`. On a
         running emulator, changes the given ones (and makes them what ``reset`` restores).
+    journal:
+        Where the journal of answers goes besides memory: a path (replaced if it exists) or a
+        text file, written as JSON lines, one per answer, flushed at once; ``False``: no journal.
+        On a running emulator, a path or file is where entries go from now on (those in memory
+        stay). ``handle.journal``, ``handle.verdict()`` read it.
 
     Returns
     -------
@@ -314,6 +323,8 @@ def start(
                 emu.admin_token = _check_admin_token(admin_token)
             if in_flight is not None:
                 emu.set_in_flight(in_flight, as_default=True)
+            if journal is not None:
+                emu.set_journal(journal)
             return handle
         app = create_app(
             policy=policy,
@@ -322,8 +333,13 @@ def start(
             accounts=accounts,
             seed=seed,
             in_flight=in_flight,
+            journal=journal,
         )
-        server = BackgroundServer(app, host, port).start()
+        try:
+            server = BackgroundServer(app, host, port).start()
+        except BaseException:
+            app.state.emulator.close()
+            raise
         _RUNNING = EmulatorHandle(server, app)
         return _RUNNING
 

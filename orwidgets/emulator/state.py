@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from ..engine import Account, ApiKey, Engine, new_key
+from ..journal import Journal
 from ..policy import (
     IN_FLIGHT_DEFAULTS,
     TOPUP_THRESHOLD_USD,
@@ -49,6 +50,9 @@ DEFAULT_LATENCY_MS: tuple[float, float] = (20.0, 50.0)
 _MIN_TIME, _MAX_TIME = 0.0, 253_402_300_799.0
 
 LatencySpec = Union[None, float, int, str, tuple, list]
+#: What ``journal=`` takes: ``None`` (in memory), a path or text file (in memory and written there
+#: as JSON lines), a :class:`~orwidgets.journal.Journal`, or ``False`` (no journal at all).
+JournalSpec = Union[None, bool, str, "os.PathLike[str]", Any, Journal]
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ def parse_time(value: object, name: str = "now") -> float:
 
 
 class EmulatorClock:
-    """Real time plus an adjustable offset (``base`` is injectable for tests).
+    """Real time plus an adjustable offset (``base`` is injectable for tests); it can also stand
+    still (:meth:`freeze`) and then moves only when told to.
 
     Parameters
     ----------
@@ -146,11 +151,35 @@ class EmulatorClock:
     def __init__(self, base: Callable[[], float] | None = None) -> None:
         self._base = base or time.time
         self.offset = 0.0
+        self._frozen: float | None = None
         self._lock = threading.Lock()
 
     def now(self) -> float:
         """Emulator time, Unix seconds."""
-        return self._base() + self.offset
+        frozen = self._frozen
+        return self._base() + self.offset if frozen is None else frozen
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still (it moves by :meth:`advance` and :meth:`set` only)."""
+        return self._frozen is not None
+
+    def freeze(self) -> float:
+        """Stop the clock where it is: from now on only :meth:`advance` and :meth:`set` move it
+        (tests that count calls within one second or minute then never cross a boundary by
+        accident). Returns the time it stands at."""
+        with self._lock:
+            if self._frozen is None:
+                self._frozen = self._base() + self.offset
+            return self._frozen
+
+    def unfreeze(self) -> float:
+        """Let time run again from where the clock stands."""
+        with self._lock:
+            if self._frozen is not None:
+                self.offset = self._frozen - self._base()
+                self._frozen = None
+        return self.now()
 
     def advance(self, seconds: float) -> float:
         """Move the clock by ``seconds`` (negative goes back); returns the new time."""
@@ -159,29 +188,38 @@ class EmulatorClock:
             target = self.now() + step
             if not _MIN_TIME <= target <= _MAX_TIME:
                 raise ValueError(f"advance_seconds: the clock would leave the years 1970-9999 ({seconds!r})")
-            self.offset += step
+            if self._frozen is not None:
+                self._frozen = target
+            else:
+                self.offset += step
         return self.now()
 
     def set(self, unix_s: float) -> float:
-        """Jump to ``unix_s`` (Unix seconds); time keeps running from there."""
+        """Jump to ``unix_s`` (Unix seconds); time keeps running from there (unless frozen)."""
         target = check_number(unix_s, "now")
         if not _MIN_TIME <= target <= _MAX_TIME:
             raise ValueError(f"now: must be between 1970 and 9999, got {unix_s!r}")
         with self._lock:
-            self.offset = target - self._base()
+            if self._frozen is not None:
+                self._frozen = float(target)
+            else:
+                self.offset = target - self._base()
         return self.now()
 
     def reset(self) -> None:
-        """Back to real time (the base clock)."""
+        """Back to real time (the base clock), running."""
         with self._lock:
             self.offset = 0.0
+            self._frozen = None
 
     def to_json(self) -> dict[str, Any]:
         now = self.now()
-        return {"now": iso_z(now), "now_ms": int(math.floor(now * 1000)), "offset_seconds": self.offset}
+        offset = self.offset if self._frozen is None else now - self._base()
+        return {"now": iso_z(now), "now_ms": int(math.floor(now * 1000)), "offset_seconds": offset}
 
     def __repr__(self) -> str:
-        return f"EmulatorClock(now={iso_z(self.now())!r}, offset_seconds={self.offset!r})"
+        frozen = ", frozen" if self.frozen else ""
+        return f"EmulatorClock(now={iso_z(self.now())!r}, offset_seconds={self.offset!r}{frozen})"
 
 
 #: ``"30"``, ``"20-50"`` or ``"20,50"``: one or two numbers, each with an optional sign (so that
@@ -272,6 +310,9 @@ class Emulator:
     sleep:
         The coroutine function used for latency, slow answers and hangs (``asyncio.sleep``);
         tests replace it to record delays instead of waiting.
+    journal:
+        The :class:`~orwidgets.journal.Journal` of every answer (``None`` when started with
+        ``journal=False``); :meth:`reset` clears it, :meth:`set_journal` changes it.
     """
 
     def __init__(
@@ -283,6 +324,7 @@ class Emulator:
         accounts: object = None,
         seed: int = 0,
         in_flight: InFlightParams | dict[str, Any] | None = None,
+        journal: JournalSpec = None,
     ) -> None:
         self.start_policy = get_policy(policy).id
         self.start_in_flight = IN_FLIGHT_DEFAULTS.updated(in_flight or {})
@@ -316,6 +358,9 @@ class Emulator:
         self.engine: Engine
         self.demo_keys: dict[str, str]
         self._build()
+        # Last: a journal file is opened only once everything else was accepted.
+        self.journal: Journal | None = None
+        self.set_journal(journal)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -340,11 +385,43 @@ class Emulator:
 
     def reset(self) -> None:
         """Start state again: the start accounts (same keys), real time, no faults, the start
-        policy and in-flight numbers."""
+        policy and in-flight numbers, an empty journal (its file keeps what was written)."""
         self.faults.clear()
         self.clock.reset()
         self._rng = random.Random(self.seed)
         self._build()
+        if self.journal is not None:
+            self.journal.clear()
+
+    def set_journal(self, journal: JournalSpec) -> Journal | None:
+        """Where answers are recorded from now on: ``None`` keeps the current journal (or makes
+        one in memory), a path or text file writes the entries there too (the entries already
+        in memory stay), a :class:`~orwidgets.journal.Journal` replaces it, ``False`` stops
+        recording. A file the previous journal opened is closed; ``ValueError`` for a path that
+        cannot be written (nothing changes then)."""
+        old = self.journal
+        if journal is False:
+            new = None
+        elif isinstance(journal, Journal):
+            new = journal
+        elif journal is None:
+            new = old if old is not None else Journal()
+        elif journal is True:
+            raise ValueError("journal: expected None, False, a path, a text file or a Journal")
+        elif old is not None:
+            old.set_sink(journal)
+            return old
+        else:
+            new = Journal(sink=journal)
+        if old is not None and old is not new:
+            old.close()
+        self.journal = new
+        return new
+
+    def close(self) -> None:
+        """Close what the emulator opened (its journal file); it stays usable in memory."""
+        if self.journal is not None:
+            self.journal.close()
 
     @property
     def policy(self) -> PolicyVersion:

@@ -34,8 +34,9 @@ class OpenRouterEmulator(EmulatorHandle):
         Account name -> API key: the demo accounts (``free``, ``topped_up``, ``five``,
         ``negative``, ``management``) and the accounts of the test's marker. The repr masks them.
     clock:
-        The emulator's clock: ``now()`` (Unix seconds), ``advance(seconds)``, ``set(unix_s)``.
-        Drive a retry helper with it to wait without waiting:
+        The emulator's clock: ``now()`` (Unix seconds), ``advance(seconds)``, ``set(unix_s)``,
+        ``freeze()`` (it then moves only when told to; the marker's ``freeze=True``). Drive a
+        retry helper with it to wait without waiting:
         ``with_retries(call, clock=emu.clock.now, sleep=emu.clock.advance)``.
     policy:
         The id of the policy version in force.
@@ -104,17 +105,18 @@ class TestSession:
         faults: list[dict[str, Any]] | None = None,
         accounts: list[dict[str, Any]] = (),  # type: ignore[assignment]
         now: float | None = None,
+        freeze: bool = False,
     ) -> OpenRouterEmulator:
         """Back to the start state, then the test's settings; raises ``ValueError`` on a bad one."""
         emu = self.emulator
-        emu.reset()  # demo accounts (same keys) and counters, real time, no faults, start policy
+        # demo accounts (same keys) and counters, real time, no faults, start policy, empty journal
+        emu.reset()
         emu.sleep = self._sleep
         emu.set_latency(latency_ms)
-        journal = getattr(emu, "journal", None)
-        if journal is not None:
-            journal.clear()
         if policy is not None:
             emu.set_policy(policy)
+        if freeze:  # first: then the clock stands exactly at `now`
+            emu.clock.freeze()
         if now is not None:
             emu.clock.set(now)
         if faults is not None:
@@ -130,3 +132,4 @@ class TestSession:
 
     def stop(self) -> None:
         self.server.stop()
+        self.emulator.close()

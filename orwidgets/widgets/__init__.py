@@ -3,7 +3,8 @@
 >>> from orwidgets.widgets import Dashboard
 >>> Dashboard()            # doctest: +SKIP
 
-``LiveCalls`` lives in :mod:`orwidgets.widgets.livecalls` and loads on first use.
+``LiveCalls`` (:mod:`orwidgets.widgets.livecalls`) and ``JournalTimeline``
+(:mod:`orwidgets.widgets.timeline`) load on first use: they pull in the client.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ __all__ = [
     "RPSExplorer",
     "TopUpAdvisor",
 ]
+#: name -> module, loaded when first asked for (they pull in the client and its load runner).
+_LAZY = {"LiveCalls": ".livecalls", "JournalTimeline": ".timeline"}
 # Listed only when its module exists, so that `from orwidgets.widgets import *` never fails.
-if importlib.util.find_spec(f"{__name__}.livecalls") is not None:
-    __all__.append("LiveCalls")
+__all__ += [name for name, module in _LAZY.items()
+            if importlib.util.find_spec(module, __name__) is not None]
 
 
 def __getattr__(name: str) -> Any:
-    # LiveCalls pulls in the client and its load runner: load it only when asked for.
-    if name == "LiveCalls":
-        value = importlib.import_module(".livecalls", __name__).LiveCalls
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -49,3 +52,4 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .livecalls import LiveCalls
+    from .timeline import JournalTimeline

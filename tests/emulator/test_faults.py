@@ -290,3 +290,60 @@ def test_availability_rules_are_echoed_normalised(api):
         {"kind": "capacity_exhausted", "model": "*", "seed": 0, "retry_after_s": 40},
         {"kind": "free_variant_ended", "model": "*:free", "seed": 0},
     ]}
+
+
+# --- times: fire on the first N calls, then never -------------------------------------------------
+
+
+def test_times_fails_the_first_calls_then_lets_every_later_one_through(api):
+    set_faults(api, {"kind": "upstream_429", "times": 2, "retry_after_s": 3})
+    first = api.chat("five")
+    assert first.status_code == 429 and first.headers["Retry-After"] == "3"
+    assert statuses(api, 10) == [429] + [200] * 9
+
+
+def test_times_counts_the_calls_a_rule_answers_with_every(api):
+    set_faults(api, {"kind": "http_503", "every": 2, "times": 2})
+    assert statuses(api, 8) == [200, 503, 200, 503, 200, 200, 200, 200]
+
+
+def test_times_counts_only_the_calls_of_its_model(api):
+    set_faults(api, {"kind": "http_502", "model": CHEAP_PAID, "times": 1})
+    assert statuses(api, 2) == [200, 200]  # the default free model: not this rule's
+    assert statuses(api, 2, model=CHEAP_PAID) == [502, 200]
+
+
+def test_a_rule_that_loses_to_an_earlier_one_keeps_its_times(api):
+    # The first rule answers the first call; the second fires then too but did not answer it,
+    # so its one time is still there for the next call.
+    set_faults(api, {"kind": "http_502", "times": 1}, {"kind": "http_503", "times": 1})
+    assert statuses(api, 3) == [502, 503, 200]
+
+
+def test_new_rules_start_their_times_again(api):
+    rule = {"kind": "http_502", "times": 1}
+    set_faults(api, rule)
+    assert statuses(api, 2) == [502, 200]
+    set_faults(api, rule)
+    assert statuses(api, 2) == [502, 200]
+
+
+def test_times_is_echoed_in_the_normalised_rules(api):
+    r = set_faults(api, {"kind": "upstream_429", "times": 2})
+    assert r.json() == {"rules": [{"kind": "upstream_429", "model": "*", "seed": 0,
+                                   "retry_after_s": 15, "times": 2}]}
+
+
+def test_times_null_means_no_limit(api):
+    r = set_faults(api, {"kind": "http_502", "times": None})
+    assert r.json()["rules"] == [{"kind": "http_502", "model": "*", "seed": 0}]
+    assert statuses(api, 3) == [502] * 3
+
+
+@pytest.mark.parametrize("times", [0, -1, 1.5, "2", True])
+def test_bad_times_is_a_400_naming_the_field(api, times):
+    r = api.admin("POST", "/_emulator/faults", {"rules": [{"kind": "http_502", "times": times}]})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == (
+        f"rules[0].times: expected a whole number >= 1 (calls it answers, then never again), "
+        f"got {times!r}")

@@ -186,3 +186,20 @@ def test_readme_badges_open_the_tutorial_in_lab_and_voila():
     base = "https://mybinder.org/v2/gh/orwidgets/orwidgets/main?urlpath="
     assert f"{base}lab/tree/notebooks/01-tutorial.ipynb" in text
     assert f"{base}voila/render/notebooks/01-tutorial.ipynb" in text
+
+
+def test_test_your_app_judges_three_clients_of_one_scenario(run_notebook):
+    executed = run_notebook("03-test-your-app.ipynb")
+    rows = {line[:26].strip(): line[26:] for line in
+            executed.stdout("three-clients-code").splitlines()[1:]}
+    assert list(rows) == ["naive loop", "openai SDK, own retries", "with_retries"]
+    # calls, refused, then the findings of each client
+    assert re.search(r"retry-before-retry-after: \d+, retry-before-reset: \d+$", rows["naive loop"])
+    assert re.search(r"\s{3}retry-before-reset: \d+$", rows["openai SDK, own retries"])
+    calls, refused, found = rows["with_retries"].split(maxsplit=2)
+    # 22 texts: one upstream 429 and one per-minute 429 waited out, every text answered
+    assert (int(calls), int(refused), found) == (24, 2, "none")
+    finding = executed.stdout("three-clients-finding")
+    assert "openai SDK, own retries: [retry-before-reset] sent " in finding
+    assert "whose Retry-After asked to wait 2.0 s" in finding
+    assert _has_widget_view(executed.cell("timeline-code"))

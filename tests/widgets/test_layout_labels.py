@@ -111,6 +111,13 @@ def livecalls(**traits):
     return w
 
 
+def timeline():
+    from orwidgets.journal import Journal
+    from orwidgets.widgets import JournalTimeline
+
+    return JournalTimeline(Journal())  # a live journal: its Refresh button shows
+
+
 WIDGETS = {
     "rps": lambda: RPSExplorer(),
     "rps-in-flight": lambda: RPSExplorer(policy="2026-08"),
@@ -125,6 +132,7 @@ WIDGETS = {
     "account-member": lambda: AccountPanel(demo_account="member"),
     "livecalls": lambda: livecalls(),
     "livecalls-real-rate": lambda: livecalls(target="openrouter", mode="rate"),
+    "timeline": lambda: timeline(),
 }
 
 
