@@ -232,7 +232,7 @@ def test_get_faults_answers_the_active_rules_so_a_script_can_put_them_back(api):
     got = api.admin("GET", "/_emulator/faults").json()
     assert got["rules"][0] == {"kind": "upstream_429", "model": "*:free", "every": 3,
                                "probability": None, "seed": 0, "retry_after_s": 7,
-                               "delay_ms": None}
+                               "delay_ms": None, "times": None}
     assert [{k: v for k, v in r.items() if v is not None} for r in got["rules"]] == posted["rules"]
     # What GET answers is a body POST takes back as it is.
     api.admin("POST", "/_emulator/faults", {"rules": []})
