@@ -254,10 +254,16 @@ def test_check_only_checks(lab, repo, monkeypatch, capsys):
 
 def test_the_check_runs_on_the_standard_library_alone(tmp_path):
     # make runs it with the system python3, before the venv exists: no orwidgets import.
-    run = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "tools" / "lab.py"), "--check",
-                          "--lang", "ja_JP"], cwd=tmp_path, capture_output=True, text=True)
-    assert (run.returncode, run.stdout) == (2, "")
-    assert run.stderr.startswith("make lab: NB_LANG=ja: the tutorial in this language is not")
+    def check(lang):
+        run = subprocess.run([sys.executable, "-I", "-S", str(ROOT / "tools" / "lab.py"),
+                              "--check", "--lang", lang], cwd=tmp_path, capture_output=True,
+                             text=True)
+        return run.returncode, run.stdout, run.stderr
+
+    assert (ROOT / "notebooks" / "ja" / "01-tutorial.ipynb").is_file()
+    assert check("ja_JP") == (0, "", "")  # a locale spelling, normalised without orwidgets
+    assert check("zh-TW") == (2, "", "make lab: NB_LANG: orwidgets speaks en, ja, zh (en English, "
+                              "ja Japanese, zh Simplified Chinese), not 'zh-TW'\n")
 
 
 def test_git_ignores_the_working_copies_and_the_lab_settings():
