@@ -23,7 +23,7 @@ from nbhelpers import NOTEBOOK_DIR, NOTEBOOK_NAMES, nbformat
 
 #: The languages held to these rules. Japanese prose breaks the same ways; add "ja" once its
 #: sources follow them.
-CJK = ["zh"]
+CJK = ["ja", "zh"]
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 _BARE_URL = re.compile(r"https?://[^\s<]*")
