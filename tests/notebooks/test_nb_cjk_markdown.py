@@ -1,4 +1,4 @@
-"""Chinese markdown that renders as written: three ways CJK prose breaks in the notebooks' renderers
+"""Japanese and Chinese markdown that renders as written: three ways CJK prose breaks in the notebooks' renderers
 that no English text ever meets (docs/glossary.zh.md, "写法").
 
 - A line break between two Han characters is a soft break, which Chromium (JupyterLab, Voila)
@@ -21,8 +21,7 @@ from markdown_it import MarkdownIt
 
 from nbhelpers import NOTEBOOK_DIR, NOTEBOOK_NAMES, nbformat
 
-#: The languages held to these rules. Japanese prose breaks the same ways; add "ja" once its
-#: sources follow them.
+#: The languages held to these rules (both glossaries state them).
 CJK = ["ja", "zh"]
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
