@@ -3,7 +3,9 @@
 >>> from orwidgets.widgets import Dashboard
 >>> Dashboard()            # doctest: +SKIP
 
-``LiveCalls`` lives in :mod:`orwidgets.widgets.livecalls` and loads on first use.
+Each widget's module loads the first time its name is used, so that a notebook's first widget
+waits for its own module only (the tutorial opens with ``FreeQuotaExplorer``; ``LiveCalls`` would
+bring the client and its load runner with it).
 """
 
 from __future__ import annotations
@@ -12,35 +14,31 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-from ._model import AccountModel
-from .account import AccountPanel
-from .advisor import TopUpAdvisor
-from .dashboard import Dashboard
-from .planner import DepletionPlanner
-from .quota import FreeQuotaExplorer
-from .rps import RPSExplorer
+# name -> module (relative to this package) that defines it, loaded on first use
+_LAZY = {
+    "AccountModel": "._model",
+    "AccountPanel": ".account",
+    "Dashboard": ".dashboard",
+    "DepletionPlanner": ".planner",
+    "FreeQuotaExplorer": ".quota",
+    "RPSExplorer": ".rps",
+    "TopUpAdvisor": ".advisor",
+    "LiveCalls": ".livecalls",
+}
 
-__all__ = [
-    "AccountModel",
-    "AccountPanel",
-    "Dashboard",
-    "DepletionPlanner",
-    "FreeQuotaExplorer",
-    "RPSExplorer",
-    "TopUpAdvisor",
-]
 # Listed only when its module exists, so that `from orwidgets.widgets import *` never fails.
-if importlib.util.find_spec(f"{__name__}.livecalls") is not None:
-    __all__.append("LiveCalls")
+__all__ = sorted(
+    name for name, module in _LAZY.items() if importlib.util.find_spec(module, __name__) is not None
+)
 
 
 def __getattr__(name: str) -> Any:
-    # LiveCalls pulls in the client and its load runner: load it only when asked for.
-    if name == "LiveCalls":
-        value = importlib.import_module(".livecalls", __name__).LiveCalls
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
@@ -48,4 +46,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._model import AccountModel
+    from .account import AccountPanel
+    from .advisor import TopUpAdvisor
+    from .dashboard import Dashboard
     from .livecalls import LiveCalls
+    from .planner import DepletionPlanner
+    from .quota import FreeQuotaExplorer
+    from .rps import RPSExplorer

@@ -23,6 +23,7 @@ from traitlets import TraitError, Unicode
 
 from .._secret import SecretKey, key_from_env
 from ..policy import POLICIES, PolicyVersion, format_usd, get_policy
+from . import _plotly_once
 
 __all__ = [
     "figure_widget",
@@ -284,12 +285,23 @@ def figure_widget(**kwargs: Any) -> Any:
     whole notebook ran; a page reload) would then draw the figure as it was built, with no traces.
     Refreshing that state after each batch makes every new view draw the figure as it is; existing
     views ignore it (the front end's handler for a new ``_widget_data`` does nothing).
+
+    Its front end is plotly's, sent and evaluated once per page rather than once per figure
+    (:mod:`orwidgets.widgets._plotly_once`): the figure sends a small loader, and the kernel's one
+    carrier widget sends plotly's module. The carrier goes out before plotly is even imported, so
+    the page evaluates the module while the kernel spends its seconds on that import.
     """
     global _FIGURE_CLASS
+    _plotly_once.carrier()
     if _FIGURE_CLASS is None:
         import plotly.graph_objects as go
 
+        loader = _plotly_once.figure_esm(str(go.FigureWidget._esm))
+
         class SyncedFigureWidget(go.FigureWidget):
+            if loader is not None:
+                _esm = loader
+
             @contextmanager
             def batch_update(self):  # type: ignore[override]
                 with super().batch_update():
