@@ -3,10 +3,12 @@
 Figures (headless Debian chromium, JupyterLab and Voila on loopback):
 
 - open -> first response: from ``goto`` until the first widget has answered a key press (JupyterLab:
-  open, Run All, press; Voila: the page runs the notebook on the server first, then press);
+  open, Run All, press; Voila, with the progressive rendering of ``voila.json``: press as soon as the
+  widget shows, while later cells may still run);
 - key -> RPS readout and key -> chart marker: median of N key presses (Home/End alternately, so every
   press changes the balance), timed inside the page from the ``keydown`` to the DOM mutation that
-  shows the new value.
+  shows the new value, once the notebook has run to its end (Voila renders a cell's widgets as
+  soon as that cell has run, and a press made while a later cell runs waits for that cell).
 
 Baseline: ``tests/browser/bare.ipynb`` (one FloatSlider moving one FigureWidget marker). The machine
 is shared and noisy: read the ratios, not the absolute times. With ``--opens N`` each notebook is
@@ -115,30 +117,50 @@ def _presses(page: Any, kind: dict[str, Any], n: int) -> list[list[float | None]
     return [_press_and_time(page, kind, "End" if i % 2 == 0 else "Home") for i in range(n)]
 
 
-class _Frames:
-    """Websocket frames (and their bytes) the page received, counted as Playwright reports them."""
+class _VoilaRun:
+    """Whether Voila has run the whole notebook: with progressive rendering its page closes the
+    execution websocket after the last cell's result."""
 
     def __init__(self, page: Any) -> None:
-        self.frames = 0
-        self.bytes = 0
-        page.on("websocket", lambda ws: ws.on("framereceived", self._count))
+        self.sockets: list[Any] = []
+        page.on("websocket", self._seen)
 
-    def _count(self, payload: str | bytes) -> None:
-        self.frames += 1
-        self.bytes += len(payload.encode() if isinstance(payload, str) else payload)
+    def _seen(self, ws: Any) -> None:
+        if "/voila/execution/" in ws.url:
+            self.sockets.append(ws)
+
+    def wait(self, page: Any, timeout_ms: int = ob.RUN_ALL_MS) -> None:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not (self.sockets and all(ws.is_closed() for ws in self.sockets)):
+            if time.monotonic() > deadline:
+                raise TimeoutError("Voila did not finish running the notebook")
+            page.wait_for_timeout(100)  # lets Playwright deliver the websocket's close event
 
 
 class _Opened:
-    """One opening: the page, the seconds to the first response, what came before it."""
+    """One opening: the page, the seconds to the first response, what came before it, and a way
+    to wait until the notebook has run to its end (JupyterLab's Run All already waited)."""
 
-    def __init__(self, context: Any, page: Any, seconds: float, frames: _Frames) -> None:
+    def __init__(
+        self,
+        context: Any,
+        page: Any,
+        seconds: float,
+        frames: ob.FrameCounter,
+        voila_run: _VoilaRun | None = None,
+    ) -> None:
         self.context, self.page, self.seconds = context, page, seconds
         self.frames, self.bytes = frames.frames, frames.bytes
+        self._voila_run = voila_run
+
+    def wait_until_run(self) -> None:
+        if self._voila_run is not None:
+            self._voila_run.wait(self.page)
 
 
 def _open_lab(browser: Any, lab: ob.Server, path: str, kind: dict[str, Any]) -> _Opened:
     context, page, _ = ob.new_page(browser)
-    frames = _Frames(page)
+    frames = ob.FrameCounter(page)
     t0 = time.perf_counter()
     ob.open_lab_notebook(page, lab, path)
     ob.run_all_cells(page)
@@ -147,10 +169,11 @@ def _open_lab(browser: Any, lab: ob.Server, path: str, kind: dict[str, Any]) -> 
 
 def _open_voila(browser: Any, voila: ob.Server, path: str, kind: dict[str, Any]) -> _Opened:
     context, page, _ = ob.new_page(browser)
-    frames = _Frames(page)
+    frames = ob.FrameCounter(page)
+    voila_run = _VoilaRun(page)
     t0 = time.perf_counter()
     ob.open_voila(page, voila, path)
-    return _Opened(context, page, _first_response(page, kind, t0), frames)
+    return _Opened(context, page, _first_response(page, kind, t0), frames, voila_run)
 
 
 def _series(rows: list[list[float | None]], i: int) -> list[float]:
@@ -246,6 +269,9 @@ def _measure(
                     context = one.context
                     opened.setdefault(where, []).append(one.seconds)
                     received.setdefault(where, []).append((one.frames, one.bytes))
+                    # Key presses are timed on a kernel that has run every cell: a press made
+                    # while a cell still runs waits for it (the first response includes that).
+                    one.wait_until_run()
                     keys.setdefault(where, []).extend(_presses(one.page, kind, args.presses))
                 except Exception as exc:  # noqa: BLE001 - report it, measure the rest
                     failures[where] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
