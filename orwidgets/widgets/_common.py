@@ -19,7 +19,7 @@ from copy import deepcopy
 from typing import Any
 
 import ipywidgets as W
-from traitlets import TraitError, Unicode
+from traitlets import TraitError, Unicode, default
 
 from .._secret import SecretKey, key_from_env
 from ..policy import POLICIES, PolicyVersion, format_usd, get_policy
@@ -301,6 +301,12 @@ def figure_widget(**kwargs: Any) -> Any:
         class SyncedFigureWidget(go.FigureWidget):
             if loader is not None:
                 _esm = loader
+                # Names the carrier for the loader (_plotly_once.CARRIER_TRAIT).
+                _orw_plotly_module = Unicode().tag(sync=True)
+
+                @default("_orw_plotly_module")
+                def _name_the_carrier(self) -> str:
+                    return _plotly_once.carrier_ref()
 
             @contextmanager
             def batch_update(self):  # type: ignore[override]

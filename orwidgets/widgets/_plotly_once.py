@@ -69,11 +69,38 @@ CARRIER_ESM = (
 """
 )
 
+#: The trait by which a figure names the carrier: ``IPY_MODEL_<id>``, a plain string (a widget
+#: reference would fail to serialise once the carrier is closed).
+CARRIER_TRAIT = "_orw_plotly_module"
+
+# A figure's front end: plotly's own widget (its default export is a factory, called once per
+# model), taken from the registry once the carrier has evaluated the module. JupyterLab, Notebook
+# and Voila create every model the kernel announces, the carrier among them; a widget manager that
+# creates models only when asked for them meets the carrier through the figure's reference.
 _FIGURE_ESM_TEMPLATE = (
     "// orwidgets: plotly's FigureWidget front end, evaluated once per page by the carrier.\n"
     + _SLOT_JS
-    + """const plotly = await slot("%(key)s").promise;
-export default plotly.default;
+    + """export default () => {
+  let plotly;
+  return {
+    async initialize(context) {
+      const entry = slot("%(key)s");
+      const ref = context.model.get("%(trait)s");
+      const manager = context.model.widget_manager;
+      if (!entry.loading && manager && typeof ref === "string" && ref.startsWith("IPY_MODEL_")) {
+        Promise.resolve()
+          .then(() => manager.get_model(ref.slice("IPY_MODEL_".length)))
+          .catch(() => {});  // the carrier may be on its way already: the registry waits for it
+      }
+      const made = (await entry.promise).default;
+      plotly = typeof made === "function" ? await made() : made;
+      return plotly.initialize?.(context);
+    },
+    render(context) {
+      return plotly.render?.(context);
+    },
+  };
+};
 """
 )
 
@@ -127,7 +154,14 @@ def figure_esm(plotly_esm: str) -> str | None:
         if widget is not None:
             widget.close()
         return None
-    return _FIGURE_ESM_TEMPLATE % {"key": module[0]}
+    return _FIGURE_ESM_TEMPLATE % {"key": module[0], "trait": CARRIER_TRAIT}
+
+
+def carrier_ref() -> str:
+    """What a new figure sends in :data:`CARRIER_TRAIT`: the carrier's ``IPY_MODEL_<id>``, or
+    ``""`` without one."""
+    widget = carrier()
+    return "" if widget is None else f"IPY_MODEL_{widget.model_id}"
 
 
 def _carrier_class() -> Any:
