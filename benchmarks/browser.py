@@ -130,8 +130,9 @@ class _VoilaRun:
             self.sockets.append(ws)
 
     def wait(self, page: Any, timeout_ms: int = ob.RUN_ALL_MS) -> None:
+        # Without progressive rendering there is no such socket: the page came after the run.
         deadline = time.monotonic() + timeout_ms / 1000
-        while not (self.sockets and all(ws.is_closed() for ws in self.sockets)):
+        while not all(ws.is_closed() for ws in self.sockets):
             if time.monotonic() > deadline:
                 raise TimeoutError("Voila did not finish running the notebook")
             page.wait_for_timeout(100)  # lets Playwright deliver the websocket's close event
