@@ -3,15 +3,21 @@
 Figures (headless Debian chromium, JupyterLab and Voila on loopback):
 
 - open -> first response: from ``goto`` until the first widget has answered a key press (JupyterLab:
-  open, Run All, press; Voila: the page runs the notebook on the server first, then press);
+  open, Run All, press; Voila, with the progressive rendering of ``voila.json``: press as soon as the
+  widget shows, while later cells may still run);
 - key -> RPS readout and key -> chart marker: median of N key presses (Home/End alternately, so every
   press changes the balance), timed inside the page from the ``keydown`` to the DOM mutation that
-  shows the new value.
+  shows the new value, once the notebook has run to its end (Voila renders a cell's widgets as
+  soon as that cell has run, and a press made while a later cell runs waits for that cell).
 
 Baseline: ``tests/browser/bare.ipynb`` (one FloatSlider moving one FigureWidget marker). The machine
-is shared and noisy: read the ratios, not the absolute times.
+is shared and noisy: read the ratios, not the absolute times. With ``--opens N`` each notebook is
+opened N times, tutorial and baseline alternately, and the report gives the median, the range and
+the median of the N paired ratios (each opening of the tutorial against the baseline's opening
+right after it). It also counts what the kernel sent the page before the first response (websocket
+frames and bytes): plotly's front end is a 5 MB module.
 
-Run: ``.venv/bin/python benchmarks/browser.py [--presses N] [--opens N]``
+Run: ``.venv/bin/python benchmarks/browser.py [--presses N] [--opens N] [--servers voila,lab]``
 """
 
 from __future__ import annotations
@@ -111,21 +117,64 @@ def _presses(page: Any, kind: dict[str, Any], n: int) -> list[list[float | None]
     return [_press_and_time(page, kind, "End" if i % 2 == 0 else "Home") for i in range(n)]
 
 
-def _open_lab(browser: Any, lab: ob.Server, path: str, kind: dict[str, Any]) -> tuple[Any, float]:
+class _VoilaRun:
+    """Whether Voila has run the whole notebook: with progressive rendering its page closes the
+    execution websocket after the last cell's result."""
+
+    def __init__(self, page: Any) -> None:
+        self.sockets: list[Any] = []
+        page.on("websocket", self._seen)
+
+    def _seen(self, ws: Any) -> None:
+        if "/voila/execution/" in ws.url:
+            self.sockets.append(ws)
+
+    def wait(self, page: Any, timeout_ms: int = ob.RUN_ALL_MS) -> None:
+        # Without progressive rendering there is no such socket: the page came after the run.
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not all(ws.is_closed() for ws in self.sockets):
+            if time.monotonic() > deadline:
+                raise TimeoutError("Voila did not finish running the notebook")
+            page.wait_for_timeout(100)  # lets Playwright deliver the websocket's close event
+
+
+class _Opened:
+    """One opening: the page, the seconds to the first response, what came before it, and a way
+    to wait until the notebook has run to its end (JupyterLab's Run All already waited)."""
+
+    def __init__(
+        self,
+        context: Any,
+        page: Any,
+        seconds: float,
+        frames: ob.FrameCounter,
+        voila_run: _VoilaRun | None = None,
+    ) -> None:
+        self.context, self.page, self.seconds = context, page, seconds
+        self.frames, self.bytes = frames.frames, frames.bytes
+        self._voila_run = voila_run
+
+    def wait_until_run(self) -> None:
+        if self._voila_run is not None:
+            self._voila_run.wait(self.page)
+
+
+def _open_lab(browser: Any, lab: ob.Server, path: str, kind: dict[str, Any]) -> _Opened:
     context, page, _ = ob.new_page(browser)
+    frames = ob.FrameCounter(page)
     t0 = time.perf_counter()
     ob.open_lab_notebook(page, lab, path)
     ob.run_all_cells(page)
-    return (context, page), _first_response(page, kind, t0)
+    return _Opened(context, page, _first_response(page, kind, t0), frames)
 
 
-def _open_voila(
-    browser: Any, voila: ob.Server, path: str, kind: dict[str, Any]
-) -> tuple[Any, float]:
+def _open_voila(browser: Any, voila: ob.Server, path: str, kind: dict[str, Any]) -> _Opened:
     context, page, _ = ob.new_page(browser)
+    frames = ob.FrameCounter(page)
+    voila_run = _VoilaRun(page)
     t0 = time.perf_counter()
     ob.open_voila(page, voila, path)
-    return (context, page), _first_response(page, kind, t0)
+    return _Opened(context, page, _first_response(page, kind, t0), frames, voila_run)
 
 
 def _series(rows: list[list[float | None]], i: int) -> list[float]:
@@ -142,11 +191,33 @@ def _row(label: str, tut: float, bare: float, unit: str) -> str:
     return f"{label:<42}{tut:>10.{digits}f}{bare:>10.{digits}f} {unit:<3}{ratio:>7.2f}x"
 
 
+def _spread(xs: list[float], unit: str = "s") -> str:
+    """``median (min-max)`` of a series, or ``-`` when it is empty."""
+    if not xs:
+        return "-"
+    digits = 2 if unit == "x" else 1
+    return f"{_median(xs):.{digits}f} ({min(xs):.{digits}f}-{max(xs):.{digits}f}){unit}"
+
+
+def paired_ratios(tut: list[float], bare: list[float]) -> list[float]:
+    """Each opening of the tutorial against the baseline's opening of the same round."""
+    return [t / b for t, b in zip(tut, bare) if b > 0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=20, help="key presses per notebook")
     parser.add_argument("--opens", type=int, default=1, help="page openings per notebook/server")
+    parser.add_argument(
+        "--servers",
+        default="voila,lab",
+        help="comma-separated: voila, lab (default both)",
+    )
     args = parser.parse_args(argv)
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = sorted(set(args.servers) - {"voila", "lab"})
+    if unknown or not args.servers:
+        parser.error(f"--servers takes voila and/or lab, not {','.join(unknown) or 'nothing'}")
 
     if ob.chromium_path() is None:
         message = f"benchmarks/browser.py: no `chromium` on PATH; {ob.INSTALL_HINT}"
@@ -160,39 +231,49 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="orw-bench-browser-") as tmp:
         sandbox = ob.make_sandbox(Path(tmp))
-        lab = ob.start_lab(sandbox)
-        voila = ob.start_voila(sandbox)
+        servers: dict[str, ob.Server] = {}
         try:
+            if "voila" in args.servers:
+                servers["voila"] = ob.start_voila(sandbox)
+            if "lab" in args.servers:
+                servers["lab"] = ob.start_lab(sandbox)
             with sync_playwright() as p:
                 browser = ob.launch_chromium(p)
                 try:
-                    return _measure(browser, lab, voila, sandbox, args)
+                    return _measure(browser, servers, sandbox, args)
                 finally:
                     browser.close()
         finally:
-            voila.stop()
-            lab.stop()
+            for server in servers.values():
+                server.stop()
 
 
 def _measure(
-    browser: Any, lab: ob.Server, voila: ob.Server, sandbox: ob.Sandbox, args: argparse.Namespace
+    browser: Any, servers: dict[str, ob.Server], sandbox: ob.Sandbox, args: argparse.Namespace
 ) -> int:
     notebooks = {"tutorial": (sandbox.tutorial, TUTORIAL), "bare": (sandbox.bare, BARE)}
+    openers = {"voila": _open_voila, "lab": _open_lab}
     opened: dict[tuple[str, str], list[float]] = {}
+    received: dict[tuple[str, str], list[tuple[int, int]]] = {}
     keys: dict[tuple[str, str], list[list[float | None]]] = {}
     failures: dict[tuple[str, str], str] = {}
     # Interleave tutorial and baseline so that load from other users hits both alike.
     for _ in range(args.opens):
-        for server_name, server, opener in (("voila", voila, _open_voila), ("lab", lab, _open_lab)):
+        for server_name, server in servers.items():
             for name, (path, kind) in notebooks.items():
                 where = (server_name, name)
                 if where in failures:
                     continue
                 context = None
                 try:
-                    (context, page), secs = opener(browser, server, path, kind)
-                    opened.setdefault(where, []).append(secs)
-                    keys.setdefault(where, []).extend(_presses(page, kind, args.presses))
+                    one = openers[server_name](browser, server, path, kind)
+                    context = one.context
+                    opened.setdefault(where, []).append(one.seconds)
+                    received.setdefault(where, []).append((one.frames, one.bytes))
+                    # Key presses are timed on a kernel that has run every cell: a press made
+                    # while a cell still runs waits for it (the first response includes that).
+                    one.wait_until_run()
+                    keys.setdefault(where, []).extend(_presses(one.page, kind, args.presses))
                 except Exception as exc:  # noqa: BLE001 - report it, measure the rest
                     failures[where] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
                 finally:
@@ -205,11 +286,27 @@ def _measure(
     )
     print("first response: the RPS readout (tutorial), the chart marker (bare).")
     print(f"{'':<42}{'tutorial':>10}{'bare':>10} {'':<3}{'ratio':>8}")
-    for server_name in ("voila", "lab"):
+    for server_name in servers:
         tut = opened.get((server_name, "tutorial"), [])
         bare = opened.get((server_name, "bare"), [])
         print(_row(f"{server_name}: open -> first response", _median(tut), _median(bare), "s"))
-    for server_name in ("voila", "lab"):
+    print("open -> first response, median (min-max) of the openings; paired: each round's ratio")
+    for server_name in servers:
+        tut = opened.get((server_name, "tutorial"), [])
+        bare = opened.get((server_name, "bare"), [])
+        print(
+            f"  {server_name}: tutorial {_spread(tut)}, bare {_spread(bare)}, "
+            f"paired ratio {_spread(paired_ratios(tut, bare), 'x')} over {len(tut)} round(s)"
+        )
+    print("websocket frames received before the first response (median frames, MB)")
+    for server_name in servers:
+        for name in notebooks:
+            got = received.get((server_name, name), [])
+            if got:
+                frames = _median([float(f) for f, _ in got])
+                megabytes = _median([b / 1e6 for _, b in got])
+                print(f"  {server_name}/{name}: {frames:.0f} frames, {megabytes:.2f} MB")
+    for server_name in servers:
         tut = keys.get((server_name, "tutorial"), [])
         bare = keys.get((server_name, "bare"), [])
         readout, tut_marker = _series(tut, 0), _series(tut, -1)

@@ -19,10 +19,11 @@ from copy import deepcopy
 from typing import Any
 
 import ipywidgets as W
-from traitlets import TraitError, Unicode
+from traitlets import TraitError, Unicode, default
 
 from .._secret import SecretKey, key_from_env
 from ..policy import POLICIES, PolicyVersion, format_usd, get_policy
+from . import _plotly_once
 
 __all__ = [
     "figure_widget",
@@ -301,12 +302,29 @@ def figure_widget(**kwargs: Any) -> Any:
     whole notebook ran; a page reload) would then draw the figure as it was built, with no traces.
     Refreshing that state after each batch makes every new view draw the figure as it is; existing
     views ignore it (the front end's handler for a new ``_widget_data`` does nothing).
+
+    Its front end is plotly's, sent and evaluated once per page rather than once per figure
+    (:mod:`orwidgets.widgets._plotly_once`): the figure sends a small loader, and the kernel's one
+    carrier widget sends plotly's module. The carrier goes out before plotly is even imported, so
+    the page evaluates the module while the kernel spends its seconds on that import.
     """
     global _FIGURE_CLASS
+    _plotly_once.carrier()
     if _FIGURE_CLASS is None:
         import plotly.graph_objects as go
 
+        loader = _plotly_once.figure_esm(str(go.FigureWidget._esm))
+
         class SyncedFigureWidget(go.FigureWidget):
+            if loader is not None:
+                _esm = loader
+                # Names the carrier for the loader (_plotly_once.CARRIER_TRAIT).
+                _orw_plotly_module = Unicode().tag(sync=True)
+
+                @default("_orw_plotly_module")
+                def _name_the_carrier(self) -> str:
+                    return _plotly_once.carrier_ref()
+
             @contextmanager
             def batch_update(self):  # type: ignore[override]
                 with super().batch_update():

@@ -483,6 +483,29 @@ def new_page(browser: Any) -> tuple[Any, Any, PageWatch]:
     return context, page, watch
 
 
+class FrameCounter:
+    """Sizes of the websocket frames a page receives (kernel messages, Voila's cell results), in
+    the order Playwright reports them; attach before the page opens."""
+
+    def __init__(self, page: Any) -> None:
+        self.sizes: list[int] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._count))
+
+    def _count(self, payload: str | bytes) -> None:
+        self.sizes.append(len(payload.encode() if isinstance(payload, str) else payload))
+
+    @property
+    def frames(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.sizes)
+
+    def larger_than(self, size: int) -> list[int]:
+        return [s for s in self.sizes if s > size]
+
+
 def launch_chromium(playwright: Any) -> Any:
     exe = chromium_path()
     if exe is None:

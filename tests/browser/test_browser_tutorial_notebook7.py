@@ -21,9 +21,8 @@ PRESET = "21 free calls in one minute"
 def notebook7(chromium: Any, lab_server: ob.Server, jupyter_sandbox: ob.Sandbox) -> Iterator[Any]:
     if importlib.util.find_spec("notebook") is None:
         pytest.fail("the test extra installs `notebook` (Notebook 7); it is missing", pytrace=False)
-    # A copy under another name: a kernel of its own. Opening the file the JupyterLab tests used
-    # would reattach to their kernel, and a page that meets a kernel already holding several
-    # FigureWidgets creates them all at once (see the README on anywidget's 2 s).
+    # A copy under another name: a kernel of its own, so that what this page shows comes from
+    # its own Run All (test_browser_reload.py covers a page that attaches to a running kernel).
     copy = jupyter_sandbox.tutorial.replace(".ipynb", "-notebook7.ipynb")
     shutil.copy2(jupyter_sandbox.notebooks / jupyter_sandbox.tutorial, jupyter_sandbox.notebooks / copy)
     context, page, watch = ob.new_page(chromium)
