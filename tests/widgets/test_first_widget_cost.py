@@ -91,10 +91,11 @@ def test_widgets_package_names_load_on_first_use():
 
     assert widgets.__all__ == [
         "AccountModel", "AccountPanel", "Dashboard", "DepletionPlanner", "FreeQuotaExplorer",
-        "LiveCalls", "RPSExplorer", "TopUpAdvisor",
+        "JournalTimeline", "LiveCalls", "RPSExplorer", "TopUpAdvisor",
     ]  # fmt: skip
     assert dir(widgets) == widgets.__all__
     assert widgets.LiveCalls.__module__ == "orwidgets.widgets.livecalls"
+    assert widgets.JournalTimeline.__module__ == "orwidgets.widgets.timeline"
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         widgets.Nope  # noqa: B018
 
