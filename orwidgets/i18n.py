@@ -46,6 +46,7 @@ __all__ = [
     "set_language",
     "translator",
     "translate",
+    "exact_translator",
 ]
 
 #: The languages orwidgets speaks: English, Japanese, Simplified Chinese.
@@ -179,6 +180,12 @@ def _translator_for(lang: str) -> Translator:
 def translator(lang: str | None = None) -> Translator:
     """The :class:`Translator` for the language in force (see :func:`get_language`)."""
     return _translator_for(get_language(lang))
+
+
+def exact_translator(lang: str) -> Translator:
+    """The :class:`Translator` of exactly ``lang`` (no precedence applies, unlike
+    :func:`translator`): for code that has already chosen the language."""
+    return _translator_for(normalize_language(lang))
 
 
 def translate(message: str, lang: str) -> str:

@@ -22,6 +22,7 @@ import math
 import numbers
 from dataclasses import dataclass, replace
 from enum import Enum
+from types import ModuleType
 from typing import Literal
 
 __all__ = [
@@ -78,6 +79,20 @@ __all__ = [
     "format_usd",
 ]
 
+
+
+def _i18n() -> ModuleType:
+    """:mod:`orwidgets.i18n` (standard library only too), imported the first time text is shown
+    in a language rather than when the rules are."""
+    global _I18N
+    if _I18N is None:
+        from . import i18n
+
+        _I18N = i18n
+    return _I18N
+
+
+_I18N: ModuleType | None = None
 
 
 def N_(message: str) -> str:
@@ -535,15 +550,21 @@ RPS_RULES: dict[str, str] = {
 def rps_rule_text(rule: str, lang: str | None = None) -> str:
     """The name of an RPS rule (``RpsAnswer.rule``: ``"cap 500"``) as the reader sees it, in
     ``lang`` (the language in force when ``None``; see :func:`orwidgets.i18n.get_language`)."""
-    from .i18n import get_language, translate  # standard library too; only when text is shown
+    return _rule_shown(rule, _i18n().get_language(lang))
 
+
+def _rule_shown(rule: str, lang: str) -> str:
+    """:func:`rps_rule_text` in exactly ``lang`` (already chosen); English is the id itself."""
     head, _, number = rule.rpartition(" ")
-    if number.isdigit() and f"{head} {{n}}" in RPS_RULES:
-        return translate(RPS_RULES[f"{head} {{n}}"], get_language(lang)).format(n=number)
-    if rule not in RPS_RULES:
+    numbered = number.isdigit() and f"{head} {{n}}" in RPS_RULES
+    if not numbered and rule not in RPS_RULES:
         raise ValueError(f"rule: not an RPS rule: {rule!r}; expected one of "
                          f"{', '.join(RPS_RULES)}")
-    return translate(RPS_RULES[rule], get_language(lang))
+    if lang == "en":
+        return rule
+    if numbered:
+        return _i18n().translate(RPS_RULES[f"{head} {{n}}"], lang).format(n=number)
+    return _i18n().translate(RPS_RULES[rule], lang)
 
 
 def _rps_rule(balance: float, version: PolicyVersion) -> tuple[int | None, str]:
@@ -577,15 +598,14 @@ def explain_paid_rps(
     ``text`` and ``rule_text`` are in ``lang``: the language in force when ``None`` (English unless
     :func:`orwidgets.set_language` or ``ORWIDGETS_LANG`` chose another); ``rule`` stays the id.
     """
-    from .i18n import get_language, translator  # standard library too; only when text is shown
-
+    i18n = _i18n()
     balance = check_number(balance_usd, "balance_usd")
     version = get_policy(policy)
-    lang = get_language(lang)
-    _ = translator(lang)
+    lang = i18n.get_language(lang)
+    _ = i18n.exact_translator(lang)
     blocked = balance <= 0
     rps, rule = _rps_rule(balance, version)
-    shown = rps_rule_text(rule, lang)
+    shown = _rule_shown(rule, lang)
     if rps is None:
         text = _("Under '{policy}' paid models have no balance-linked platform request cap (only "
                  "DDoS protection and upstream providers limit them).").format(policy=version.id)
