@@ -122,10 +122,11 @@ class Finding:
 
     def __str__(self) -> str:
         if self.key:
-            who = Text(N_("key {key}"), key=self.key).render(self.lang)
+            text = Text(N_("[{rule}] key {key}: {message}"), rule=self.rule, key=self.key,
+                        message=self.message)
         else:
-            who = translate(N_("no key"), self.lang)
-        return f"[{self.rule}] {who}: {self.message}"
+            text = Text(N_("[{rule}] no key: {message}"), rule=self.rule, message=self.message)
+        return text.render(self.lang)
 
 
 def _call_json(call: Any) -> dict[str, Any]:

@@ -45,9 +45,13 @@ def test_a_finding_reads_in_the_language_asked_for(lang, msgstr):
         n=3, span=seconds.format(s="1.5"), reset=seconds.format(s="40"))
     assert (translated.rule, translated.count, translated.calls, translated.lang) == \
         (english.rule, english.count, english.calls, lang)
-    assert str(translated) == (f"[retry-before-reset] "
-                               f"{msgstr(lang, 'key {key}').format(key='sk-or-v1-k1...xyz')}: "
-                               f"{translated.message}")
+    assert str(translated) == msgstr(lang, "[{rule}] key {key}: {message}").format(
+        rule="retry-before-reset", key="sk-or-v1-k1...xyz", message=translated.message)
+    keyless = verdict([call(0, key=None, key_id=None), *[
+        call(20 + i / 2, 429, "free_per_minute", key=None, key_id=None,
+             rate_limit_reset=minute_reset_ms(T0 + 20)) for i in range(2)]], lang=lang)[0]
+    assert str(keyless) == msgstr(lang, "[{rule}] no key: {message}").format(
+        rule="retry-before-reset", message=keyless.message)
 
 
 def test_findings_follow_the_language_in_force_when_made(msgstr):
