@@ -161,6 +161,7 @@ def test_key_field_takes_the_environment_key(monkeypatch):
     field = KeyField()
     assert field.from_env and field.key is not None and field.key.reveal() == KEY
     assert KEY not in field.status.value
+    assert f"key {field.key.masked} (from OPENROUTER_API_KEY)" in field.status.value
 
 
 def test_key_field_moves_the_typed_key_into_memory_and_empties_the_box():
@@ -172,14 +173,14 @@ def test_key_field_moves_the_typed_key_into_memory_and_empties_the_box():
     assert changed == [1]
     state = json.dumps(field.box.get_state(), default=str) + field.status.value
     assert KEY not in state
-    assert field.key.masked in field.status.value
+    assert f"key {field.key.masked} (in memory)" in field.status.value
 
 
 def test_key_field_refuses_a_blank_key_and_keeps_nothing():
     field = KeyField()
     field.box.value = "   "
     assert field.key is None and field.box.value == ""
-    assert "empty" in field.status.value
+    assert ">The key you pasted is empty; nothing was kept.<" in field.status.value
 
 
 def test_key_boxes_never_echo_a_typed_key_back_over_the_comm():

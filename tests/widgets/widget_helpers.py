@@ -83,7 +83,8 @@ class SyncASGITransport(httpx.BaseTransport):
 
 
 def trace(fig: Any, name: str) -> Any:
-    """The figure's trace called ``name``."""
-    found = [t for t in fig.data if t.name == name]
+    """The figure's trace called ``name``: its ``meta`` (the stable English name the widgets give
+    every trace, whatever language its ``name`` shows), else its ``name``."""
+    found = [t for t in fig.data if t.meta == name or (t.meta is None and t.name == name)]
     assert len(found) == 1, f"expected one trace named {name!r}, got {[t.name for t in fig.data]}"
     return found[0]

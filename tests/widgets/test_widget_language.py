@@ -1,0 +1,162 @@
+"""Every widget speaks the reader's language: the three ways to choose it, a widget keeping the
+language it was built with, and no text a widget shows escaping the catalogue.
+
+Choosing the language runs against a tiny catalogue of our own (compiled here with Babel, read
+through a patched ``LOCALE_DIR``), so these tests say nothing about the real translations; the
+pseudo-language marks every text that went through a translator (``⟦...⟧``), so that a word
+outside the marks is a string the catalogue never sees.
+"""
+
+from __future__ import annotations
+
+import pytest
+from i18n_helpers import (
+    compile_catalogue,
+    html_text,
+    po_msgstr,
+    shown_texts,
+    unmarked,
+    use_pseudo_language,
+)
+
+from orwidgets import i18n
+from orwidgets.policy import POLICIES
+from orwidgets.widgets import AccountModel, FreeQuotaExplorer
+from orwidgets.widgets._common import fmt_duration, fmt_usd, policy_caption, policy_picker
+
+#: The tiny catalogues: a few of the widgets' msgids, translated so that a test can tell them
+#: apart from English and from each other (and from the real catalogues).
+TINY = {
+    "ja": {"my calls per hour": "[ja] 1 時間の呼び出し", "Policy": "[ja] ポリシー",
+           ("{n} call", "{n} calls"): "[ja] {n} 回", "{s} s": "{s} [ja]秒"},
+    "zh": {"my calls per hour": "[zh] 每小时调用", "Policy": "[zh] 规则版本",
+           ("{n} call", "{n} calls"): "[zh] {n} 次", "{s} s": "{s} [zh]秒"},
+}
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """The tiny catalogues in place of the real ones; no language chosen, no ORWIDGETS_LANG."""
+    for lang, messages in TINY.items():
+        compile_catalogue(tmp_path, lang, messages)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
+    i18n._translator_for.cache_clear()
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+    i18n._translator_for.cache_clear()
+
+
+@pytest.fixture
+def pseudo(monkeypatch):
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
+    i18n.set_language(None)
+    use_pseudo_language(monkeypatch)
+    yield
+    i18n.set_language(None)
+
+
+def pace_label(widget: FreeQuotaExplorer) -> str:
+    return widget._pace.description
+
+
+# --- choosing the language -----------------------------------------------------------------------
+
+
+def test_english_by_default(tiny):
+    assert pace_label(FreeQuotaExplorer()) == "my calls per hour"
+    assert FreeQuotaExplorer().lang == "en"
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_the_lang_argument_chooses_the_catalogue(tiny, lang):
+    widget = FreeQuotaExplorer(lang=lang)
+    assert widget.lang == lang
+    assert pace_label(widget) == TINY[lang]["my calls per hour"]
+    assert widget._picker.description == TINY[lang]["Policy"]
+
+
+def test_set_language_wins_over_the_lang_argument(tiny):
+    i18n.set_language("zh")
+    assert pace_label(FreeQuotaExplorer(lang="ja")) == TINY["zh"]["my calls per hour"]
+
+
+def test_the_environment_chooses_when_nothing_else_does(tiny, monkeypatch):
+    monkeypatch.setenv(i18n.ENV_VAR, "zh")
+    assert pace_label(FreeQuotaExplorer()) == TINY["zh"]["my calls per hour"]
+    # ... and the lang argument comes before it.
+    assert pace_label(FreeQuotaExplorer(lang="ja")) == TINY["ja"]["my calls per hour"]
+
+
+def test_a_widget_keeps_the_language_it_was_built_with(tiny):
+    i18n.set_language("ja")
+    widget = FreeQuotaExplorer(calls_per_hour=1)
+    i18n.set_language("zh")
+    widget.calls_per_hour = 3  # re-renders the pace sentence
+    assert pace_label(widget) == TINY["ja"]["my calls per hour"]
+    later = FreeQuotaExplorer()
+    assert pace_label(later) == TINY["zh"]["my calls per hour"]
+
+
+def test_the_helpers_write_in_the_translator_they_are_given(tiny):
+    ja = i18n.translator("ja")
+    assert fmt_duration(45, ja) == "45 [ja]秒"
+    assert fmt_duration(45) == "45 s"  # English when none is given
+    assert fmt_usd(None, ja) == "unknown"  # not in the tiny catalogue: English
+    assert policy_picker("2025-04", ja).description == "[ja] ポリシー"
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_the_real_catalogues_reach_the_free_quota_explorer(lang):
+    widget = FreeQuotaExplorer(AccountModel(balance_usd=-1.0), lang=lang)
+    assert widget._pace.description == po_msgstr(lang, "my calls per hour")
+    assert widget.figure.layout.yaxis.title.text == po_msgstr(lang, "requests per day")
+    assert widget.figure.data[-1].name == po_msgstr(lang, "your quota")
+    assert widget.figure.data[-1].meta == "your quota"  # the name code finds it by
+    assert po_msgstr(lang, "a balance below $0 answers 402, free models included") in str(
+        widget.figure.data[-1].hovertext)
+
+
+# --- nothing escapes the catalogue ---------------------------------------------------------------
+
+
+def test_the_policy_picker_and_caption_are_translated(pseudo):
+    _ = i18n.translator("ja")
+    for pid in POLICIES:
+        picker = policy_picker(pid, _)
+        assert unmarked(shown_texts(picker)) == []
+        assert unmarked([("caption", html_text(policy_caption(pid, _)))]) == []
+
+
+def _quota_states():
+    yield "default", FreeQuotaExplorer(lang="ja")
+    for pid in POLICIES:
+        yield f"{pid} topped up", FreeQuotaExplorer(policy=pid, topped_up=True, lang="ja")
+    acct = AccountModel(balance_usd=2.0, purchased_usd=20.0)
+    yield "rule differs", FreeQuotaExplorer(acct, lang="ja")
+    yield "blocked", FreeQuotaExplorer(AccountModel(balance_usd=-1.0), lang="ja")
+    busy = FreeQuotaExplorer(calls_per_hour=3000, lang="ja")
+    busy._start.value = "25:00"  # a refused time: the notice
+    yield "over the per-minute limit, a bad time", busy
+    idle = FreeQuotaExplorer(calls_per_hour=0, lang="ja")
+    idle._on_balance({"new": "many"})  # what a typed non-number does (the box refuses it)
+    yield "no calls, a bad number", idle
+    used = AccountModel()
+    used.free_used_today = 7
+    yield "used today", FreeQuotaExplorer(used, lang="ja")
+
+
+def test_the_free_quota_explorer_shows_only_translated_text(pseudo):
+    for state, widget in _quota_states():
+        texts = shown_texts(widget)
+        assert texts, state
+        assert unmarked(texts) == [], state
+
+
+def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
+    assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30 UTC)")]) != []
+    assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30)")]) == []
+    assert unmarked([("a", "⟦Rules: 2025-04, in force ⟦about 2025⟧.⟧ openai/gpt-4o-mini")]) == []
+    assert unmarked([("a", "⟦unclosed text")]) != []
+    assert unmarked([("a", "⟦x⟧ Rate limit exceeded")], data=["Rate limit exceeded"]) == []
