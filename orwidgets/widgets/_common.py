@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import inspect
 import math
 import traceback
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from traitlets import TraitError, Unicode, default
 
 from .._secret import SecretKey, key_from_env
 from ..i18n import Translator, translator
+from .. import policy as _policy
 from ..policy import CURRENT_ALIAS, POLICIES, PolicyVersion, format_usd, get_policy
 from . import _plotly_once
 
@@ -37,6 +39,10 @@ __all__ = [
     "widget_translator",
     "plural_n",
     "html_text",
+    "rps_rule_name",
+    "paid_rps_sentence",
+    "class_label",
+    "class_advice",
     "figure_widget",
     "KeyBox",
     "COLORS",
@@ -124,6 +130,53 @@ def html_text(template: str, **fields: str) -> str:
     put in as given (each already HTML: an escaped value, a ``<b>`` number). Keeps markup out of
     the catalogues while a translator still moves every field where the sentence needs it."""
     return html.escape(template, quote=False).format(**fields)
+
+
+# --- text the widgets show from other modules ----------------------------------------------------
+#
+# Those modules keep their text in English, marked for the catalogues where they write it (the
+# msgids are the English text); a widget translates it when it shows it. Where a module offers
+# more than the msgid (a rule name with its number, OpenRouter's remedy_hint quoted in English
+# with our wording for the other languages), these use it when it is there.
+
+
+def rps_rule_name(rule: str, _: Translator = ENGLISH) -> str:
+    """The name of the rule behind a paid RPS (``RpsAnswer.rule``: ``"rounded up"``,
+    ``"cap 500"``) in ``_``'s language; the rule itself stays the id code compares."""
+    rules = getattr(_policy, "RPS_RULES", None)  # its msgids, with "{n}" for the number
+    head, _sep, number = rule.rpartition(" ")
+    if rules and number.isdigit() and f"{head} {{n}}" in rules:
+        return _(rules[f"{head} {{n}}"]).format(n=number)
+    if rules and rule in rules:
+        return _(rules[rule])
+    return _(rule)
+
+
+_EXPLAINS_IN = "lang" in inspect.signature(_policy.explain_paid_rps).parameters
+
+
+def paid_rps_sentence(balance_usd: float, version: PolicyVersion,
+                      _: Translator = ENGLISH) -> str:
+    """:func:`orwidgets.policy.explain_paid_rps`'s sentence for the reader, in ``_``'s
+    language."""
+    if _EXPLAINS_IN:
+        return _policy.explain_paid_rps(balance_usd, version, lang=_.lang).text
+    return _(_policy.explain_paid_rps(balance_usd, version).text)
+
+
+def class_label(call_class: Any, _: Translator = ENGLISH) -> str:
+    """A :class:`~orwidgets.client.CallClass` label (``429 free per-minute``), translated."""
+    return _(call_class.label)
+
+
+def class_advice(call_class: Any, _: Translator = ENGLISH) -> str:
+    """What a client should do after an answer of ``call_class``, in ``_``'s language: where the
+    English advice is OpenRouter's own ``remedy_hint`` (never translated), the class gives our
+    wording of it for the other languages."""
+    text = getattr(call_class, "advice_text", None)
+    if text is not None:
+        return text().render(_.lang)
+    return _(call_class.advice)
 
 
 # --- formatting ---------------------------------------------------------------------------------

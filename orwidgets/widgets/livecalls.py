@@ -53,8 +53,10 @@ from ..policy import (
     get_policy,
     is_free_model,
 )
+from ..i18n import Translator
 from ._common import (
     CSS,
+    ENGLISH,
     KeyBox,
     esc,
     figure_layout,
@@ -924,13 +926,13 @@ class _EmulatorTarget:
         return httpx.ASGITransport(app=self._app) if self._app is not None else None
 
     @classmethod
-    def of(cls, emulator: Any) -> _EmulatorTarget:
+    def of(cls, emulator: Any, _: Translator = ENGLISH) -> _EmulatorTarget:
         emu = getattr(getattr(emulator, "state", None), "emulator", None)
         if emu is not None:  # a starlette app from create_app(): called in memory
             return cls(_IN_MEMORY_BASE, emu.admin_token, emu.demo_keys, app=emulator)
         base = getattr(emulator, "base_url", None)
         token = getattr(emulator, "admin_token", None)
         if not base or not token:
-            raise TypeError("emulator: expected a handle from orwidgets.emulator.start() or an "
-                            "app from create_app()")
+            raise TypeError(_("emulator: expected a handle from `orwidgets.emulator.start()` or "
+                              "an app from `create_app()`"))
         return cls(emulator_root(base), token, dict(getattr(emulator, "keys", {}) or {}))

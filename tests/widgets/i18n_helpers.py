@@ -2,15 +2,18 @@
 a widget shows (every text node, label, option, tab title and chart text of its state).
 
 The pseudo-language marks every text that went through a translator: ``_("Balance")`` gives
-``⟦Balance⟧``. A widget built in it shows, outside those brackets, only data (numbers, amounts,
-times, ids, model ids, wire messages): any word left outside is a string that escaped the
-catalogue. :func:`unmarked` finds those words.
+``⟦Balance⟧``, and a sentence with fields brackets its words only, never a field:
+``_("{n} calls left")`` gives ``{n}⟦ calls left⟧``, so that what a widget puts into a field must be
+translated itself or be data. A widget built in it shows, outside the brackets, only data
+(numbers, amounts, times, ids, model ids, wire messages): any word left outside is a string that
+escaped the catalogue. :func:`unmarked` finds those words.
 """
 
 from __future__ import annotations
 
 import html.parser
 import re
+import string
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,13 +37,29 @@ class PseudoTranslator:
         self.lang = lang
 
     def __call__(self, message: str) -> str:
-        return f"{OPEN}{message}{CLOSE}"
+        try:
+            parts = list(string.Formatter().parse(message))
+        except ValueError:  # a lone brace: not a template
+            return f"{OPEN}{message}{CLOSE}"
+        out = []
+        for literal, field, spec, conversion in parts:
+            plotly = field is not None and literal.endswith("%")  # %{x:,.2f}: a plotly field
+            if plotly:
+                literal = literal[:-1]
+            if literal:
+                literal = literal.replace("{", "{{").replace("}", "}}")
+                out.append(f"{OPEN}{literal}{CLOSE}")
+            if field is not None:
+                out.append(("%" if plotly else "") + "{" + field
+                           + (f"!{conversion}" if conversion else "")
+                           + (f":{spec}" if spec else "") + "}")
+        return "".join(out)
 
     gettext = __call__
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         assert isinstance(n, int), f"ngettext needs a whole n, got {n!r}"
-        return f"{OPEN}{singular if n == 1 else plural}{CLOSE}"
+        return self(singular if n == 1 else plural)
 
 
 def use_pseudo_language(monkeypatch: Any, lang: str = "ja") -> PseudoTranslator:

@@ -147,11 +147,15 @@ def _quota_states():
     yield "used today", FreeQuotaExplorer(used, lang="ja")
 
 
+#: What a reader typed comes back in a notice as typed: data.
+TYPED = ["'many'", "'lots'", "'x'", "'25:00'"]
+
+
 def test_the_free_quota_explorer_shows_only_translated_text(pseudo):
     for state, widget in _quota_states():
         texts = shown_texts(widget)
         assert texts, state
-        assert unmarked(texts) == [], state
+        assert unmarked(texts, TYPED) == [], state
 
 
 def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
@@ -160,3 +164,37 @@ def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
     assert unmarked([("a", "⟦Rules: 2025-04, in force ⟦about 2025⟧.⟧ openai/gpt-4o-mini")]) == []
     assert unmarked([("a", "⟦unclosed text")]) != []
     assert unmarked([("a", "⟦x⟧ Rate limit exceeded")], data=["Rate limit exceeded"]) == []
+
+
+def _rps_states():
+    from orwidgets.widgets import RPSExplorer
+
+    for pid in POLICIES:
+        for balance in (0.5, 2.0, 42.3, 1000.0, 0.0, -5.0):
+            yield f"{pid} at {balance}", RPSExplorer(policy=pid, balance_usd=balance, lang="ja")
+    typed = RPSExplorer(lang="ja")
+    typed._on_input({"new": "lots"})
+    yield "a refused balance", typed
+    flight = RPSExplorer(policy="2026-08", balance_usd=0.02, lang="ja")
+    yield "in flight", flight
+    flight.in_flight.no_max_tokens = False
+    flight.in_flight.max_tokens = 50_000
+    yield "in flight, max_tokens above the cap", flight
+    flight.in_flight.max_tokens = 1000
+    yield "in flight, its max_tokens", flight
+    flight._on_control("prompt_tokens", {"new": "x"})
+    yield "in flight, a refused prompt", flight
+    flight.in_flight.model_id, flight.in_flight.max_tokens = "openai/gpt-4o", 1500
+    yield "one request above the budget", flight
+    poor = RPSExplorer(policy="2026-08", balance_usd=0.1, lang="ja")
+    poor.in_flight.model_id = "openai/gpt-4o"
+    yield "affordability", poor
+    yield "no budget", RPSExplorer(policy="2026-08", balance_usd=500.0, lang="ja")
+    yield "given numbers", RPSExplorer(policy="2026-08", in_flight={"fraction": 0.1}, lang="ja")
+    yield "no emulator", RPSExplorer(emulator=object(), policy="2026-08", lang="ja")
+
+
+def test_the_rps_explorer_shows_only_translated_text(pseudo):
+    for state, widget in _rps_states():
+        texts = shown_texts(widget)
+        assert unmarked(texts, TYPED) == [], state
