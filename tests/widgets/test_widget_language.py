@@ -148,7 +148,7 @@ def _quota_states():
 
 
 #: What a reader typed comes back in a notice as typed: data.
-TYPED = ["'many'", "'lots'", "'x'", "'25:00'"]
+TYPED = ["'many'", "'lots'", "'x'", "'25:00'", "nan"]
 
 
 def test_the_free_quota_explorer_shows_only_translated_text(pseudo):
@@ -196,5 +196,45 @@ def _rps_states():
 
 def test_the_rps_explorer_shows_only_translated_text(pseudo):
     for state, widget in _rps_states():
+        texts = shown_texts(widget)
+        assert unmarked(texts, TYPED) == [], state
+
+
+def _planner_states():
+    from orwidgets.widgets import DepletionPlanner
+
+    def planner(account=None, **kwargs):
+        return DepletionPlanner(account, scheduler=lambda d, f: None, lang="ja", **kwargs)
+
+    yield "default", planner()
+    for pattern in ("constant", "business hours (09-18 UTC)", "daily wave (peak 14:00 UTC)"):
+        run = planner(pattern=pattern, needed_rps=4, horizon_hours=6)
+        run.run_simulation()
+        yield f"{pattern}, simulated", run
+    ok = planner(needed_rps=2, plan_hours=2)
+    ok.model.verify_topup()
+    yield "a top-up checked", ok
+    short = planner(needed_rps=2, plan_hours=2)
+    short.model.topup_usd = 0.0  # what a check of too small a top-up says
+    short.model.verify_topup()
+    yield "too small a top-up checked", short
+    long = planner(horizon_hours=72, needed_rps=3)
+    long.run_simulation()
+    long.model.needed_rps = 4
+    yield "stale, press Simulate", long
+    yield "by model", planner(cost_mode="model")
+    yield "no balance-linked cap", planner(AccountModel(policy="2025-07"))
+    yield "above the cap", planner(needed_rps=600)
+    yield "within the floor", planner(needed_rps=0.5)
+    rich = planner(needed_rps=2, cost_per_request_usd=0.0)
+    yield "never within a year", rich
+    yield "already now", planner(needed_rps=20)
+    typed = planner()
+    typed._need.value = float("nan")
+    yield "a refused number", typed
+
+
+def test_the_depletion_planner_shows_only_translated_text(pseudo):
+    for state, widget in _planner_states():
         texts = shown_texts(widget)
         assert unmarked(texts, TYPED) == [], state
