@@ -238,3 +238,29 @@ def test_the_depletion_planner_shows_only_translated_text(pseudo):
     for state, widget in _planner_states():
         texts = shown_texts(widget)
         assert unmarked(texts, TYPED) == [], state
+
+
+def _advisor_states():
+    from orwidgets.widgets import TopUpAdvisor
+    from orwidgets.widgets.advisor import PRESETS
+
+    for preset in PRESETS:
+        yield preset, TopUpAdvisor(preset=preset, lang="ja")
+    yield "not enough alone", TopUpAdvisor(free_calls_per_day=5000, lang="ja")
+    yield "spending anyway", TopUpAdvisor(free_calls_per_day=10, paid_usd_per_day=2.0, lang="ja")
+    yield "already topped up", TopUpAdvisor(AccountModel(purchased_usd=20), free_calls_per_day=5000,
+                                            lang="ja")
+    yield "no tier", TopUpAdvisor(AccountModel(policy="legacy-2024"), free_calls_per_day=500,
+                                  lang="ja")
+    for pid, rps in (("2025-04", 0.5), ("2025-04", 600), ("2025-04", 20), ("2025-07", 20)):
+        yield f"{pid} at {rps} RPS", TopUpAdvisor(AccountModel(policy=pid), needed_rps=rps,
+                                                  lang="ja")
+    typed = TopUpAdvisor(lang="ja")
+    typed._paid.value = float("nan")
+    yield "a refused number", typed
+
+
+def test_the_top_up_advisor_shows_only_translated_text(pseudo):
+    for state, widget in _advisor_states():
+        texts = shown_texts(widget)
+        assert unmarked(texts, TYPED) == [], state
