@@ -193,7 +193,10 @@ def shown_texts(root: Any) -> list[tuple[str, str]]:
 # --- what must not be there ----------------------------------------------------------------------
 
 _DATA = [
+    r"\bhttps?://\S+",  # a URL
+    r"\b(?:GET|POST|PUT|PATCH|DELETE) /[^\s()]*",  # an endpoint: GET /api/v1/key
     r"%\{[^}]*\}",  # plotly's template fields
+    r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b",  # an environment variable: OPENROUTER_API_KEY
     r"sk-or-[\w.*-]+",  # a masked key
     r"\b[\w.-]+/[\w.:-]+",  # model ids, paths, URLs
     r"-?\$?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?%?",  # numbers, amounts, times, dates

@@ -264,3 +264,68 @@ def test_the_top_up_advisor_shows_only_translated_text(pseudo):
     for state, widget in _advisor_states():
         texts = shown_texts(widget)
         assert unmarked(texts, TYPED) == [], state
+
+
+#: What the API answered, shown as it came: a key's label, a limit's window, a rate-limit
+#: interval, the fake answers' messages, and the emulator's demo key names.
+ANSWERED = ["10s", "daily", "weekly", "Invalid API key", "connection refused",
+            "Internal Server Error", "free", "topped_up", "five", "negative", "management",
+            "small", "team", "member"]
+
+
+def _account_states():
+    from datetime import datetime, timezone
+
+    from widget_helpers import FakeClient, FakeResult, in_memory_emulator
+
+    from orwidgets.widgets import AccountPanel
+
+    at_19h = datetime(2026, 10, 2, 19, 0, tzinfo=timezone.utc).timestamp()
+    yield "not read yet", AccountPanel(lang="ja")
+    for pid in POLICIES:
+        for demo in ("topped_up", "five", "management", "member", "negative"):
+            handle, client = in_memory_emulator(pid, lambda: at_19h)
+            panel = AccountPanel(AccountModel(policy=pid), demo_account=demo, lang="ja",
+                                 emulator_factory=lambda handle=handle: handle,
+                                 client_factory=client)
+            panel.refresh()
+            yield f"{pid} {demo}", panel
+    panel.account.balance_usd += 3
+    panel.account.purchased_usd += 3
+    yield "what-if", panel
+
+    def fake(key, credits, **kwargs):
+        return AccountPanel(target="openrouter", api_key="sk-or-v1-" + "ab" * 30, lang="ja",
+                            client_factory=lambda url, k: FakeClient(key, credits),
+                            clock=lambda: at_19h, **kwargs)
+
+    data = {"label": "sk-or-v1-ab...abab", "usage": 1.0, "is_free_tier": True,
+            "is_management_key": False}
+    credits = FakeResult(200, {"data": {"total_credits": 2.0, "total_usage": 1.0}})
+    for limit in ({"limit": 5, "limit_remaining": 2, "limit_reset": "weekly"},
+                  {"limit": 5, "limit_remaining": 2, "limit_reset": None},
+                  {"limit": None, "limit_remaining": None, "limit_reset": None},
+                  {"rate_limit": {"requests": 100, "interval": "10s"}}):
+        panel = fake(FakeResult(200, {"data": {**data, **limit}}), credits)
+        panel.refresh()
+        yield f"limits {limit}", panel
+    for answer in (FakeResult(401, None, "Invalid API key"),
+                   FakeResult(None, None, "connection refused"), FakeResult(None, None, None)):
+        panel = fake(answer, credits)
+        panel.refresh()
+        yield f"GET /key failed: {answer}", panel
+    panel = fake(FakeResult(200, {"data": data}), FakeResult(500, None, "Internal Server Error"))
+    panel.refresh()
+    yield "GET /credits failed", panel
+    keyless = AccountPanel(target="openrouter", lang="ja")
+    keyless.refresh()
+    yield "no key", keyless
+    custom = AccountPanel(target="custom", lang="ja")
+    custom.refresh()
+    yield "no URL", custom
+
+
+def test_the_account_panel_shows_only_translated_text(pseudo):
+    for state, widget in _account_states():
+        texts = shown_texts(widget)
+        assert unmarked(texts, ANSWERED) == [], state
