@@ -197,6 +197,7 @@ _DATA = [
     r"\b(?:GET|POST|PUT|PATCH|DELETE) /[^\s()]*",  # an endpoint: GET /api/v1/key
     r"%\{[^}]*\}",  # plotly's template fields
     r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b",  # an environment variable: OPENROUTER_API_KEY
+    r"\bHTTP\b",  # HTTP 429: the protocol and a status, the same in every language
     r"sk-or-[\w.*-]+",  # a masked key
     r"\b[\w.-]+/[\w.:-]+",  # model ids, paths, URLs
     r"-?\$?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?%?",  # numbers, amounts, times, dates
@@ -215,7 +216,15 @@ def strip_marked(text: str) -> str:
         elif char == CLOSE and opened:
             start = opened.pop()
             marked[start:index + 1] = [True] * (index + 1 - start)
-    return "".join(char for char, hidden in zip(text, marked) if not hidden)
+    # Each marked run becomes one space, so the words on either side stay words.
+    out, hiding = [], False
+    for char, hidden in zip(text, marked):
+        if hidden and not hiding:
+            out.append(" ")
+        elif not hidden:
+            out.append(char)
+        hiding = hidden
+    return "".join(out)
 
 
 def unmarked(texts: Iterable[tuple[str, str]], data: Iterable[str] = ()) -> list[str]:
@@ -225,8 +234,10 @@ def unmarked(texts: Iterable[tuple[str, str]], data: Iterable[str] = ()) -> list
     found = []
     for where, text in texts:
         rest = strip_marked(text)
-        for value in allowed + _POLICY_IDS:
+        for value in allowed:
             rest = rest.replace(value, " ")
+        for value in _POLICY_IDS:  # whole words only: "current" is an id, not in "currently"
+            rest = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", " ", rest)
         for pattern in _DATA:
             rest = re.sub(pattern, " ", rest)
         if re.search(r"[^\W\d_]", rest):

@@ -9,6 +9,8 @@ outside the marks is a string the catalogue never sees.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from i18n_helpers import (
     compile_catalogue,
@@ -329,3 +331,74 @@ def test_the_account_panel_shows_only_translated_text(pseudo):
     for state, widget in _account_states():
         texts = shown_texts(widget)
         assert unmarked(texts, ANSWERED) == [], state
+
+
+#: 2026-03-02 00:00:00 UTC: the emulator's clock in the LiveCalls states (runs move it on).
+DAY_START = 1_772_409_600.0
+
+
+def answered(widget) -> list[str]:
+    """What a LiveCalls run's answers said (messages, headers, bodies), as data."""
+    import json
+
+    found = []
+    for result in widget.results:
+        message = (result.message or "").strip()
+        found += [message, message[:160]]
+        for name, value in (result.headers or {}).items():
+            found += [f"{name}: {value}", name, str(value)]
+        if result.body is not None:
+            text = (json.dumps(result.body, indent=2, ensure_ascii=False)
+                    if isinstance(result.body, dict) else str(result.body))
+            found += [line.strip() for line in text.splitlines() if line.strip()]
+    return [text for text in found if re.search(r"[A-Za-z]", text)]
+
+
+def _livecalls_states():
+    import httpx
+
+    from orwidgets.client import PRESETS
+    from orwidgets.emulator import create_app
+    from orwidgets.widgets import LiveCalls
+
+    key = "sk-or-v1-" + "c0ffee" * 10 + "beef"
+    app = create_app(latency_ms=0, clock=lambda: DAY_START)
+    w = LiveCalls(app, account=AccountModel(), key_env=None, lang="ja")
+    w._model.options = w._model_options([])
+    yield "ready", w, []
+    for preset in PRESETS:
+        w.preset = preset.label
+        yield f"scenario {preset.key}", w, []
+    for label in ("21 free calls in one minute", "fan-out on a small balance: in-flight 402",
+                  "upstream provider 429 with Retry-After"):
+        assert w.run(label, wait=True, timeout=60)
+        yield f"ran {label!r}", w, answered(w)
+    w.target = "openrouter"
+    yield "real API, a scenario picked", w, answered(w)
+    assert not w.run()
+    yield "real API refuses a scenario", w, answered(w)
+    w.preset = "custom: the settings below"
+    assert not w.run()
+    yield "real API without a key", w, answered(w)
+    w.set_key(key)
+    assert not w.run()
+    yield "real API not confirmed", w, answered(w)
+
+    def answer(request):
+        return httpx.Response(429, json={"error": {"code": 429, "message": "Rate limit exceeded"}},
+                              headers={"X-RateLimit-Reset": "1772445660000"})
+
+    real = LiveCalls(api_key=key, confirm_real_api=True, real_transport=httpx.MockTransport(answer),
+                     lang="ja")
+    real.target, real.count, real.mode = "openrouter", 40, "rate"
+    assert real.run(wait=True, timeout=60)
+    yield "a real-API run, capped", real, answered(real)
+    broken = LiveCalls(object(), lang="ja")
+    broken.run("21 free calls in one minute", wait=True, timeout=60)
+    yield "an emulator that is not one", broken, ["TypeError", "emulator"]
+
+
+def test_live_calls_shows_only_translated_text(pseudo):
+    for state, widget, data in _livecalls_states():
+        texts = shown_texts(widget)
+        assert unmarked(texts, data + ANSWERED) == [], state
