@@ -39,11 +39,14 @@ __all__ = [
     "LOCALE_DIR",
     "Translator",
     "N_",
+    "Text",
     "catalogue_path",
     "get_language",
     "normalize_language",
     "set_language",
     "translator",
+    "translate",
+    "exact_translator",
 ]
 
 #: The languages orwidgets speaks: English, Japanese, Simplified Chinese.
@@ -177,3 +180,85 @@ def _translator_for(lang: str) -> Translator:
 def translator(lang: str | None = None) -> Translator:
     """The :class:`Translator` for the language in force (see :func:`get_language`)."""
     return _translator_for(get_language(lang))
+
+
+def exact_translator(lang: str) -> Translator:
+    """The :class:`Translator` of exactly ``lang`` (no precedence applies, unlike
+    :func:`translator`): for code that has already chosen the language."""
+    return _translator_for(normalize_language(lang))
+
+
+def translate(message: str, lang: str) -> str:
+    """``message`` (an ``N_``-marked msgid) in exactly ``lang``: no precedence applies (compare
+    :func:`translator`, which lets :func:`set_language` win). English gives ``message`` itself."""
+    return _translator_for(normalize_language(lang))(message)
+
+
+class Text:
+    """A sentence to show later, in whatever language is asked for then.
+
+    Library code that makes text for people before it knows the reader's language (a retry
+    helper's reason, a verdict's finding) keeps it as a ``Text``: an ``N_``-marked msgid and its
+    named fields, rendered on demand. ``str(text)`` is English, for logs, exceptions and
+    assertions; :meth:`render` gives any language. A field may be another ``Text``, or anything
+    with a ``render(lang)`` method, rendered in the same language; or anything ``str()`` can show
+    (numbers come preformatted: a translator sees only ``{name}``)::
+
+        why = Text(N_("Gave up after {n} attempts."), n=5)
+        line = Text(N_("{answer}. {why}"), answer=result_text, why=why)
+        str(line), line.render("ja")
+
+    ``Text.ngettext("{n} call", "{n} calls", n, n=n)`` picks the plural form of the language
+    (Babel extracts it as a plural pair). ``english=`` gives the English rendering verbatim where it
+    must not come from the msgid: OpenRouter's own wire text (a ``remedy_hint``), which never goes
+    through a catalogue, with the msgid in our own words for the other languages.
+    """
+
+    __slots__ = ("msgid", "plural", "n", "fields", "english")
+
+    def __init__(self, msgid: str, /, *, english: str | None = None, **fields: object) -> None:
+        if not isinstance(msgid, str) or not msgid:
+            raise ValueError(f"msgid: expected marked text, got {msgid!r}")
+        self.msgid = msgid
+        self.plural: str | None = None
+        self.n: int | None = None
+        self.fields = fields
+        self.english = english
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, n: int, /, **fields: object) -> Text:
+        """The singular or plural form for ``n``, in the language asked for at rendering."""
+        text = cls(singular, **fields)
+        text.plural, text.n = plural, int(n)
+        return text
+
+    def render(self, lang: str) -> str:
+        """This text in exactly ``lang`` (no precedence: pass what :func:`get_language` chose)."""
+        lang = normalize_language(lang)
+        if lang == DEFAULT_LANGUAGE and self.english is not None:
+            return self.english
+        _ = _translator_for(lang)
+        if self.plural is not None and self.n is not None:
+            template = _.ngettext(self.msgid, self.plural, self.n)
+        else:
+            template = _(self.msgid)
+        if not self.fields:
+            return template
+        values = {name: value.render(lang) if callable(getattr(value, "render", None)) else value
+                  for name, value in self.fields.items()}
+        return template.format(**values)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+    def __repr__(self) -> str:
+        return f"Text({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Text):
+            return NotImplemented
+        return (self.msgid, self.plural, self.n, self.fields, self.english) == (
+            other.msgid, other.plural, other.n, other.fields, other.english)
+
+    def __hash__(self) -> int:
+        return hash((self.msgid, self.plural, self.n, self.english))

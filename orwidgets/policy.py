@@ -8,6 +8,12 @@ widgets. Standard library only.
 Source of truth: ``shared/reference/openrouter-rules.md`` (sections 2-4). Where that spec marks a
 rule as our own choice (no public source exists), the constant below says ``[inv]``: it is
 emulator behaviour, not a documented OpenRouter fact.
+
+Text for readers (a version's ``title``, ``in_force_text`` and ``changes``, the names of the RPS
+rules, :func:`explain_paid_rps`) is English marked with ``N_`` for the gettext catalogues: show it
+as ``translator(lang)(version.title)`` (:mod:`orwidgets.i18n`), or pass ``lang=``. OpenRouter's wire
+texts (:data:`MESSAGES` and the functions that build messages) are never marked: they go out and
+are quoted exactly as OpenRouter sends them.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import math
 import numbers
 from dataclasses import dataclass, replace
 from enum import Enum
+from types import ModuleType
 from typing import Literal
 
 __all__ = [
+    "N_",
     "DEFAULT_POLICY_ID",
     "CURRENT_ALIAS",
     "ALIASES",
@@ -53,6 +61,8 @@ __all__ = [
     "resolve_policy_id",
     "paid_rps",
     "explain_paid_rps",
+    "RPS_RULES",
+    "rps_rule_text",
     "daily_free_quota",
     "daily_free_quota_topped_up",
     "free_per_minute",
@@ -68,6 +78,29 @@ __all__ = [
     "check_number",
     "format_usd",
 ]
+
+
+
+def _i18n() -> ModuleType:
+    """:mod:`orwidgets.i18n` (standard library only too), imported the first time text is shown
+    in a language rather than when the rules are."""
+    global _I18N
+    if _I18N is None:
+        from . import i18n
+
+        _I18N = i18n
+    return _I18N
+
+
+_I18N: ModuleType | None = None
+
+
+def N_(message: str) -> str:
+    """Mark reader-facing text for the catalogues (``make messages``) without translating it here:
+    the same identity as :func:`orwidgets.i18n.N_`, defined locally so that this module needs
+    nothing but the standard library when it is imported."""
+    return message
+
 
 # --- The numbers (section 2 of the spec) -------------------------------------------------------
 
@@ -296,15 +329,15 @@ class PolicyVersion:
 
 LEGACY_2024 = PolicyVersion(
     id="legacy-2024",
-    title="200 free calls a day for everyone",
+    title=N_("200 free calls a day for everyone"),
     in_force_from="2024-01-01",
     in_force_until="2025-04-08",
-    in_force_text="2024 to about 2025-04-08",
+    in_force_text=N_("2024 to about 2025-04-08"),
     sources=(
         "openrouter.ai/docs/limits (2024 and early-2025 snapshots)",
         "quoted in huggingface/smolagents#361 (2025-01-26)",
     ),
-    changes=(
+    changes=N_(
         "Every account gets 20 free-model requests a minute and 200 a day. Paid models get one "
         "request per second per credit of balance, partial credits rounding up, at least 1 and "
         "at most 500 per second (earlier docs said 200). A negative balance answers 402."
@@ -322,16 +355,16 @@ LEGACY_2024 = PolicyVersion(
 
 V2025_04 = PolicyVersion(
     id="2025-04",
-    title="50 a day, or 1,000 after a $10 top-up (the article)",
+    title=N_("50 a day, or 1,000 after a $10 top-up (the article)"),
     in_force_from="2025-04-08",
     in_force_until="2025-07-01",
-    in_force_text="about 2025-04-08 to mid-2025",
+    in_force_text=N_("about 2025-04-08 to mid-2025"),
     sources=(
         "openrouter.ai/docs/api-reference/limits (spring 2025)",
         "the seed article (seed-article.ja.txt)",
         "Reddit r/openrouter, 2025-04-08; OpenRouter staff on r/RooCode, 2025-04-12",
     ),
-    changes=(
+    changes=N_(
         "The free daily cap splits in two: 50 a day for accounts that have bought fewer than 10 "
         "credits, 1,000 a day from 10 credits purchased. The article (and the first docs "
         "wording) said 'balance of $10'; the docs soon said credits purchased, which is what "
@@ -350,17 +383,17 @@ V2025_04 = PolicyVersion(
 
 V2025_07 = PolicyVersion(
     id="2025-07",
-    title="No platform cap on paid models",
+    title=N_("No platform cap on paid models"),
     in_force_from="2025-07-01",
     in_force_until="2026-08-23",
-    in_force_text="mid-2025 to about 2026-08",
+    in_force_text=N_("mid-2025 to about 2026-08"),
     sources=(
         "openrouter.ai/docs/api-reference/limits (mid-2025 snapshots: the RPS-per-credit rule gone)",
         "OpenRouter OpenAPI spec (2025-09-19: rate_limit 'will always return -1'; 2026-02: "
         "GET /credits needs a management key)",
         "OpenRouterTeam/docs limits.mdx and free.mdx (2026-07/08)",
     ),
-    changes=(
+    changes=N_(
         "Free models keep 20 a minute and 50 or 1,000 a day; a one-time purchase of 10 credits "
         "keeps the 1,000 tier even after the balance is spent. Paid models have no platform "
         "request cap any more (DDoS protection and upstream providers only). GET /key reports a "
@@ -381,16 +414,16 @@ V2025_07 = PolicyVersion(
 
 V2026_08 = PolicyVersion(
     id="2026-08",
-    title="In-flight spending budget and typed credit errors",
+    title=N_("In-flight spending budget and typed credit errors"),
     in_force_from="2026-08-23",
     in_force_until=None,
-    in_force_text="about 2026-08-23 on (docs and captures to 2026-10)",
+    in_force_text=N_("about 2026-08-23 on (docs and captures to 2026-10)"),
     sources=(
         "OpenRouterTeam/docs api_reference/limits.mdx @221d5fb (read 2026-09-19 to 2026-10-02)",
         "errors-and-debugging.mdx and the changelog of 2026-08-19 (availability errors)",
         "captured answers 2026-07-30 to 2026-10-11 (hermes-agent#102517, pi#8507, or-toolbox)",
     ),
-    changes=(
+    changes=N_(
         "Paid requests are held against an in-flight spending budget (a fraction of the balance, "
         "up to a ceiling, only below a balance threshold): a request that does not fit answers "
         "402 in_flight_budget_exhausted with Retry-After, one larger than the whole budget 402 "
@@ -485,9 +518,11 @@ def check_number(value: object, name: str) -> float:
 class RpsAnswer:
     """The paid RPS a balance buys, with the rule that produced it.
 
-    ``rps`` is ``None`` when the version has no balance-linked rate (``current``). ``rule`` is one
-    of ``"minimum 1"``, ``"rounded up"``, ``"exact"``, ``"cap 500"``, ``"no platform cap"``.
-    ``blocked`` is true when paid requests answer 402 anyway (balance at or below zero).
+    ``rps`` is ``None`` when the version has no balance-linked rate (``current``). ``rule`` is a
+    stable English id, one of ``"minimum 1"``, ``"rounded up"``, ``"exact"``, ``"cap 500"``,
+    ``"no platform cap"`` (with the version's own floor and cap); ``rule_text`` is how the reader
+    sees it, in the answer's language (:func:`rps_rule_text`), as is ``text``. ``blocked`` is true
+    when paid requests answer 402 anyway (balance at or below zero).
     """
 
     balance_usd: float
@@ -495,6 +530,41 @@ class RpsAnswer:
     rule: str
     text: str
     blocked: bool
+    rule_text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.rule_text:
+            object.__setattr__(self, "rule_text", self.rule)
+
+
+#: The RPS rules a reader sees: rule id (its number replaced by ``{n}``) -> marked text.
+RPS_RULES: dict[str, str] = {
+    "minimum {n}": N_("minimum {n}"),
+    "rounded up": N_("rounded up"),
+    "exact": N_("exact"),
+    "cap {n}": N_("cap {n}"),
+    "no platform cap": N_("no platform cap"),
+}
+
+
+def rps_rule_text(rule: str, lang: str | None = None) -> str:
+    """The name of an RPS rule (``RpsAnswer.rule``: ``"cap 500"``) as the reader sees it, in
+    ``lang`` (the language in force when ``None``; see :func:`orwidgets.i18n.get_language`)."""
+    return _rule_shown(rule, _i18n().get_language(lang))
+
+
+def _rule_shown(rule: str, lang: str) -> str:
+    """:func:`rps_rule_text` in exactly ``lang`` (already chosen); English is the id itself."""
+    head, _, number = rule.rpartition(" ")
+    numbered = number.isdigit() and f"{head} {{n}}" in RPS_RULES
+    if not numbered and rule not in RPS_RULES:
+        raise ValueError(f"rule: not an RPS rule: {rule!r}; expected one of "
+                         f"{', '.join(RPS_RULES)}")
+    if lang == "en":
+        return rule
+    if numbered:
+        return _i18n().translate(RPS_RULES[f"{head} {{n}}"], lang).format(n=number)
+    return _i18n().translate(RPS_RULES[rule], lang)
 
 
 def _rps_rule(balance: float, version: PolicyVersion) -> tuple[int | None, str]:
@@ -520,25 +590,39 @@ def paid_rps(balance_usd: float, policy: str | PolicyVersion | None = None) -> i
     return _rps_rule(balance, get_policy(policy))[0]
 
 
-def explain_paid_rps(balance_usd: float, policy: str | PolicyVersion | None = None) -> RpsAnswer:
-    """:func:`paid_rps` with the rule that produced the number and a sentence for the reader."""
+def explain_paid_rps(
+    balance_usd: float, policy: str | PolicyVersion | None = None, lang: str | None = None
+) -> RpsAnswer:
+    """:func:`paid_rps` with the rule that produced the number and a sentence for the reader.
+
+    ``text`` and ``rule_text`` are in ``lang``: the language in force when ``None`` (English unless
+    :func:`orwidgets.set_language` or ``ORWIDGETS_LANG`` chose another); ``rule`` stays the id.
+    """
+    i18n = _i18n()
     balance = check_number(balance_usd, "balance_usd")
     version = get_policy(policy)
+    lang = i18n.get_language(lang)
+    _ = i18n.exact_translator(lang)
     blocked = balance <= 0
     rps, rule = _rps_rule(balance, version)
+    shown = _rule_shown(rule, lang)
     if rps is None:
-        return RpsAnswer(
-            balance,
-            None,
-            rule,
-            f"Under '{version.id}' paid models have no balance-linked platform request cap "
-            "(only DDoS protection and upstream providers limit them).",
-            blocked,
-        )
-    text = f"{format_usd(balance)} buys {rps:,} paid request{'s' if rps != 1 else ''} per second ({rule})."
+        text = _("Under '{policy}' paid models have no balance-linked platform request cap (only "
+                 "DDoS protection and upstream providers limit them).").format(policy=version.id)
+        return RpsAnswer(balance, None, rule, text, blocked, shown)
     if blocked:
-        text += " But a balance at or below $0 answers 402 on paid models first."
-    return RpsAnswer(balance, rps, rule, text, blocked)
+        text = _.ngettext(
+            "{balance} buys {rps} paid request per second ({rule}). But a balance at or below $0 "
+            "answers 402 on paid models first.",
+            "{balance} buys {rps} paid requests per second ({rule}). But a balance at or below $0 "
+            "answers 402 on paid models first.",
+            rps,
+        )
+    else:
+        text = _.ngettext("{balance} buys {rps} paid request per second ({rule}).",
+                          "{balance} buys {rps} paid requests per second ({rule}).", rps)
+    text = text.format(balance=format_usd(balance), rps=f"{rps:,}", rule=shown)
+    return RpsAnswer(balance, rps, rule, text, blocked, shown)
 
 
 # --- Free-model quotas --------------------------------------------------------------------------

@@ -23,17 +23,23 @@ Every rule is judged per key (``key_id``) and only on chat completions:
 A finding holds the answer that set the limit first in ``calls``, then the requests that broke it;
 ``count`` is how many broke it. Requests already on their way when the limit answer left (concurrent
 calls) count too: the journal cannot tell them from retries, and a client that bursts past a limit
-learns it here. This module reads only :mod:`orwidgets.engine` (the class ids and the windows).
+learns it here. This module reads only :mod:`orwidgets.engine` (the class ids and the windows)
+and :mod:`orwidgets.i18n`.
+
+Messages are in the language in force when the verdict is made (English unless
+:func:`orwidgets.set_language`, ``lang=`` or ``ORWIDGETS_LANG`` chose another), so that pytest
+assertions and the CLI read in English by default; the rule ids never change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from .engine import Reason, day_reset_ms, minute_reset_ms, second_reset_ms
+from .i18n import N_, Text, get_language, translate
 
 __all__ = [
     "RULES",
@@ -45,14 +51,18 @@ __all__ = [
     "assert_resilient",
 ]
 
-#: Rule id -> what it means, in one line (stable ids: tests and CI logs may match on them).
+#: Rule id -> what it means, in one line (stable ids: tests and CI logs may match on them). The
+#: descriptions are English msgids: ``translator(lang)(RULES[rule])`` shows one in a language.
 RULES: dict[str, str] = {
-    "retry-before-reset": "a free-model request after a per-minute 429, before its X-RateLimit-Reset",
-    "retry-after-daily-limit": "a free-model request after a per-day 429, before the next 00:00 UTC",
-    "retry-before-retry-after": "a request to the same model before the Retry-After of an answer passed",
-    "retry-of-terminal-error": "the same request sent again after a 401, a 403 or a 402 without "
-                               "Retry-After, and refused again",
-    "paid-rate-exceeded": "paid requests within the second after a paid-rate 429",
+    "retry-before-reset": N_("a free-model request after a per-minute 429, before its "
+                             "X-RateLimit-Reset"),
+    "retry-after-daily-limit": N_("a free-model request after a per-day 429, before the next "
+                                  "00:00 UTC"),
+    "retry-before-retry-after": N_("a request to the same model before the Retry-After of an "
+                                   "answer passed"),
+    "retry-of-terminal-error": N_("the same request sent again after a 401, a 403 or a 402 "
+                                  "without Retry-After, and refused again"),
+    "paid-rate-exceeded": N_("paid requests within the second after a paid-rate 429"),
 }
 
 _CHAT_PATH = "/api/v1/chat/completions"
@@ -87,13 +97,15 @@ class Finding:
     rule:
         The rule's stable id (a key of :data:`RULES`).
     message:
-        A sentence for the developer: what happened, with the numbers.
+        A sentence for the developer: what happened, with the numbers, in ``lang``.
     calls:
         The entries involved, the limit's answer first.
     count:
         How many requests broke the rule (``len(calls) - 1``).
     key:
         The masked key they came from (``None``: requests without a key).
+    lang:
+        The language of ``message`` and of ``str(finding)``.
     """
 
     rule: str
@@ -101,6 +113,7 @@ class Finding:
     calls: tuple[Any, ...]
     count: int
     key: str | None = None
+    lang: str = field(default="en", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         calls = [c.to_json() if hasattr(c, "to_json") else _call_json(c) for c in self.calls]
@@ -108,8 +121,12 @@ class Finding:
                 "calls": calls}
 
     def __str__(self) -> str:
-        who = f"key {self.key}" if self.key else "no key"
-        return f"[{self.rule}] {who}: {self.message}"
+        if self.key:
+            text = Text(N_("[{rule}] key {key}: {message}"), rule=self.rule, key=self.key,
+                        message=self.message)
+        else:
+            text = Text(N_("[{rule}] no key: {message}"), rule=self.rule, message=self.message)
+        return text.render(self.lang)
 
 
 def _call_json(call: Any) -> dict[str, Any]:
@@ -118,26 +135,27 @@ def _call_json(call: Any) -> dict[str, Any]:
         "retry_after", "rate_limit_reset")}
 
 
-def _span(seconds: float) -> str:
+def _span(seconds: float) -> Text:
     """A duration for people: ``0.25 s``, ``40 s``, ``3 min 20 s``, ``9 h 56 min``."""
     seconds = max(0.0, seconds)
     if seconds < 10:
-        return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
+        shown = f"{seconds:.2g}" if seconds < 1 else f"{seconds:.1f}"
+        return Text(N_("{s} s"), s=shown)
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return Text(N_("{s} s"), s=f"{seconds:.0f}")
     if seconds < 3600:
         minutes, rest = divmod(round(seconds), 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+        if rest:
+            return Text(N_("{m} min {s} s"), m=minutes, s=rest)
+        return Text(N_("{m} min"), m=minutes)
     hours, rest = divmod(round(seconds / 60), 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
+    if rest:
+        return Text(N_("{h} h {m} min"), h=hours, m=rest)
+    return Text(N_("{h} h"), h=hours)
 
 
 def _clock(unix_s: float) -> str:
     return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%H:%M:%S")
-
-
-def _times(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 class _Episode:
@@ -168,7 +186,7 @@ def _window(
     return _Episode(call, (call.rate_limit_reset or next_reset_ms(call.time)) / 1000)
 
 
-def _per_key(calls: Sequence[Any]) -> list[Finding]:
+def _per_key(calls: Sequence[Any], lang: str) -> list[Finding]:
     """Judge the chat calls of one key, oldest first: one pass, a little state per rule."""
     found: list[tuple[float, Finding]] = []
     key = calls[0].key
@@ -178,48 +196,71 @@ def _per_key(calls: Sequence[Any]) -> list[Finding]:
     waits: dict[str | None, _Episode] = {}
     terminal: dict[tuple[str | None, int | None], _Episode] = {}
 
-    def emit(rule: str, ep: _Episode, message: str) -> None:
-        found.append((ep.first.time, Finding(rule, message, (ep.first, *ep.broke), len(ep.broke), key)))
+    def emit(rule: str, ep: _Episode, message: Text) -> None:
+        found.append((ep.first.time, Finding(rule, message.render(lang), (ep.first, *ep.broke),
+                                             len(ep.broke), key, lang)))
 
     def close_minute(ep: _Episode) -> None:
         n, last = len(ep.broke), ep.broke[-1].time
-        emit("retry-before-reset", ep, (
-            f"sent {_times(n, 'more free-model request')} within {_span(last - ep.first.time)} of "
-            f"a per-minute 429 whose reset was {_span(ep.until - ep.first.time)} away; wait until "
-            "X-RateLimit-Reset (every refused attempt also counts toward the daily quota)"))
+        emit("retry-before-reset", ep, Text.ngettext(
+            "sent {n} more free-model request within {span} of a per-minute 429 whose reset was "
+            "{reset} away; wait until X-RateLimit-Reset (every refused attempt also counts toward "
+            "the daily quota)",
+            "sent {n} more free-model requests within {span} of a per-minute 429 whose reset was "
+            "{reset} away; wait until X-RateLimit-Reset (every refused attempt also counts toward "
+            "the daily quota)",
+            n, n=n, span=_span(last - ep.first.time), reset=_span(ep.until - ep.first.time)))
 
     def close_day(ep: _Episode) -> None:
         n = len(ep.broke)
-        emit("retry-after-daily-limit", ep, (
-            f"sent {_times(n, 'more free-model request')} after a per-day 429 at "
-            f"{_clock(ep.first.time)} UTC, {_span(ep.until - ep.first.time)} before the daily "
-            "reset at 00:00 UTC; each was refused and counted toward the quota: stop until the "
-            "reset (or buy credits for the higher tier)"))
+        emit("retry-after-daily-limit", ep, Text.ngettext(
+            "sent {n} more free-model request after a per-day 429 at {clock} UTC, {span} before "
+            "the daily reset at 00:00 UTC; each was refused and counted toward the quota: stop "
+            "until the reset (or buy credits for the higher tier)",
+            "sent {n} more free-model requests after a per-day 429 at {clock} UTC, {span} before "
+            "the daily reset at 00:00 UTC; each was refused and counted toward the quota: stop "
+            "until the reset (or buy credits for the higher tier)",
+            n, n=n, clock=_clock(ep.first.time), span=_span(ep.until - ep.first.time)))
 
     def close_wait(ep: _Episode) -> None:
         n, last, first = len(ep.broke), ep.broke[-1].time, ep.first
-        emit("retry-before-retry-after", ep, (
-            f"sent {_times(n, 'more request')} to {first.model} within "
-            f"{_span(last - first.time)} of a {first.status} ({first.call_class}) whose "
-            f"Retry-After asked to wait {_span(first.retry_after)}"))
+        emit("retry-before-retry-after", ep, Text.ngettext(
+            "sent {n} more request to {model} within {span} of a {status} ({call_class}) whose "
+            "Retry-After asked to wait {wait}",
+            "sent {n} more requests to {model} within {span} of a {status} ({call_class}) whose "
+            "Retry-After asked to wait {wait}",
+            n, n=n, model=first.model, span=_span(last - first.time), status=first.status,
+            call_class=first.call_class, wait=_span(first.retry_after)))
 
     def close_terminal(ep: _Episode) -> None:
         n, first = len(ep.broke), ep.first
-        tokens = "no max_tokens" if first.max_tokens is None else f"max_tokens {first.max_tokens}"
-        what = f"a {first.status} ({first.call_class})"
+        if first.max_tokens is None:
+            tokens = Text(N_("no max_tokens"))
+        else:
+            tokens = Text(N_("max_tokens {max_tokens}"), max_tokens=first.max_tokens)
         if first.status == 402:
-            what += " without Retry-After"
-        emit("retry-of-terminal-error", ep, (
-            f"sent the same request ({first.model}, {tokens}) {_times(n, 'more time')} after "
-            f"{what}, and it was refused again each time: waiting does not fix this answer; "
-            "change the request, the key or the credits first"))
+            what = Text(N_("a {status} ({call_class}) without Retry-After"),
+                        status=first.status, call_class=first.call_class)
+        else:
+            what = Text(N_("a {status} ({call_class})"), status=first.status,
+                        call_class=first.call_class)
+        emit("retry-of-terminal-error", ep, Text.ngettext(
+            "sent the same request ({model}, {tokens}) {n} more time after {what}, and it was "
+            "refused again each time: waiting does not fix this answer; change the request, the "
+            "key or the credits first",
+            "sent the same request ({model}, {tokens}) {n} more times after {what}, and it was "
+            "refused again each time: waiting does not fix this answer; change the request, the "
+            "key or the credits first",
+            n, n=n, model=first.model, tokens=tokens, what=what))
 
     def close_paid(ep: _Episode) -> None:
         n, last = len(ep.broke), ep.broke[-1].time
-        emit("paid-rate-exceeded", ep, (
-            f"sent {_times(n, 'more paid request')} within {_span(last - ep.first.time)} after a "
-            "paid-rate 429, before the next second (its X-RateLimit-Reset); keep to the "
-            "requests per second your balance buys"))
+        emit("paid-rate-exceeded", ep, Text.ngettext(
+            "sent {n} more paid request within {span} after a paid-rate 429, before the next "
+            "second (its X-RateLimit-Reset); keep to the requests per second your balance buys",
+            "sent {n} more paid requests within {span} after a paid-rate 429, before the next "
+            "second (its X-RateLimit-Reset); keep to the requests per second your balance buys",
+            n, n=n, span=_span(last - ep.first.time)))
 
     for call in calls:
         t, cls, model = call.time, call.call_class, call.model
@@ -281,11 +322,14 @@ def _per_key(calls: Sequence[Any]) -> list[Finding]:
     return [finding for _, finding in found]
 
 
-def verdict(calls: Iterable[Call]) -> list[Finding]:
+def verdict(calls: Iterable[Call], lang: str | None = None) -> list[Finding]:
     """The rules the calls broke, as :class:`Finding` objects (empty: the client was resilient).
 
     ``calls`` may come in any order; they are judged oldest first, per key, chat completions only.
+    The messages are in ``lang`` (the language in force when ``None``: see
+    :func:`orwidgets.i18n.get_language`).
     """
+    lang = get_language(lang)
     by_key: dict[str | None, list[Any]] = {}
     for call in sorted(calls, key=lambda c: c.time):
         if getattr(call, "path", _CHAT_PATH) != _CHAT_PATH:
@@ -298,19 +342,20 @@ def verdict(calls: Iterable[Call]) -> list[Finding]:
             group.append(call)
     findings: list[Finding] = []
     for group in by_key.values():
-        findings.extend(_per_key(group))
+        findings.extend(_per_key(group, lang))
     findings.sort(key=lambda f: f.calls[0].time)
     return findings
 
 
-def verdict_json(calls: Iterable[Call], findings: Sequence[Finding] | None = None) -> dict[str, Any]:
+def verdict_json(calls: Iterable[Call], findings: Sequence[Finding] | None = None,
+                 lang: str | None = None) -> dict[str, Any]:
     """The verdict as one JSON object, the same from ``GET /_emulator/verdict`` and
     ``orwidgets verdict --json``: ``calls`` (journal entries read), ``keys`` (distinct keys),
     ``count`` (findings), ``rules`` (findings per rule id, every rule listed) and ``findings``.
-    Pass ``findings`` when they were judged already."""
+    Pass ``findings`` when they were judged already (else their messages are in ``lang``)."""
     calls = list(calls)
     if findings is None:
-        findings = verdict(calls)
+        findings = verdict(calls, lang)
     per_rule = dict.fromkeys(RULES, 0)
     for finding in findings:
         per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
@@ -331,24 +376,32 @@ def _call_line(call: Any) -> str:
     return f"{stamp} UTC  {call.status} {call.call_class:<22} {call.model}{tokens}{tail}"
 
 
-def format_findings(findings: Sequence[Finding], *, shown: int = SHOWN_CALLS) -> str:
-    """The findings as text for people: one paragraph each, with the first calls involved."""
+def format_findings(findings: Sequence[Finding], *, shown: int = SHOWN_CALLS,
+                    lang: str | None = None) -> str:
+    """The findings as text for people: one paragraph each, with the first calls involved, in
+    ``lang`` (when ``None``: the findings' own language, else the language in force)."""
+    lang = findings[0].lang if lang is None and findings else get_language(lang)
     if not findings:
-        return "no findings: the client respected every limit the verdict checks"
-    lines = [f"{_times(len(findings), 'finding')}:"]
+        return translate(N_("no findings: the client respected every limit the verdict checks"),
+                         lang)
+    lines = [Text.ngettext("{n} finding:", "{n} findings:", len(findings),
+                           n=len(findings)).render(lang)]
     for number, finding in enumerate(findings, 1):
         lines.append(f"{number}. {finding}")
         for call in finding.calls[:shown]:
             lines.append(f"     {_call_line(call)}")
         if len(finding.calls) > shown:
-            lines.append(f"     ... and {len(finding.calls) - shown} more")
+            more = Text(N_("... and {n} more"), n=len(finding.calls) - shown).render(lang)
+            lines.append(f"     {more}")
     return "\n".join(lines)
 
 
-def assert_resilient(calls: Iterable[Call]) -> None:
-    """Raise ``AssertionError`` listing the findings, if there are any."""
-    findings = verdict(calls)
+def assert_resilient(calls: Iterable[Call], lang: str | None = None) -> None:
+    """Raise ``AssertionError`` listing the findings, if there are any (in ``lang``: the language
+    in force when ``None``)."""
+    findings = verdict(calls, lang)
     if findings:
-        raise AssertionError(
-            "the client did not respect OpenRouter's limits: " + format_findings(findings)
-        )
+        raise AssertionError(Text(
+            N_("the client did not respect OpenRouter's limits: {findings}"),
+            findings=format_findings(findings),
+        ).render(findings[0].lang))

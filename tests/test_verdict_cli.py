@@ -111,4 +111,4 @@ def test_orwidgets_help_lists_the_command():
     run = subprocess.run([sys.executable, "-m", "orwidgets", "--help"], capture_output=True, text=True)
     assert run.returncode == 0
     assert "verdict    judge a client from the emulator's journal (JSON lines)" in run.stdout
-    assert "orwidgets verdict [-h] [--json] [--show N] FILE" in run.stdout
+    assert "orwidgets verdict [-h] [--json] [--show N] [--lang LANG] FILE" in run.stdout

@@ -333,8 +333,8 @@ def _rps_examples_table(_: Translator) -> str:
     headers = [_("balance"), _("paid RPS"), _("rule")]  # not inside an f-string: Babel skips those
     rows = ["| " + " | ".join(headers) + " |", "|---:|---:|---|"]
     for balance in (0.5, 1, 1.2, 5, 10, 499.01, 500, 1000):
-        answer = P.explain_paid_rps(balance, version)
-        rows.append(f"| {_money(balance)} | {answer.rps} | {answer.rule} |")
+        answer = P.explain_paid_rps(balance, version, lang=_.lang)
+        rows.append(f"| {_money(balance)} | {answer.rps} | {answer.rule_text} |")
     return "\n".join(rows)
 
 
@@ -363,12 +363,14 @@ def _timeline_table(_: Translator) -> str:
     ]  # fmt: skip
     rows = ["| " + " | ".join(headers) + " |", "|---|---|---:|---|---|---|---|"]
     for version in P.POLICIES.values():
-        default = " " + _("(the article; default here)") if version.id == P.DEFAULT_POLICY_ID else ""
+        shown = f"`{version.id}`"
+        if version.id == P.DEFAULT_POLICY_ID:
+            shown = _("{version} (the article; default here)").format(version=shown)
         credits = (
             _("management key only") if version.credits_requires_management else _("any key")
         )
         rows.append(
-            f"| `{version.id}`{default} | {version.in_force_text} | {version.free_per_minute} | "
+            f"| {shown} | {_(version.in_force_text)} | {version.free_per_minute} | "
             f"{_daily_text(version, _)} | {_paid_text(version, _)} | {version.key_shape} | "
             f"{credits} |"
         )
@@ -407,22 +409,29 @@ def _show(value: Any, _: Translator, none: str = N_("none")) -> str:
     return str(value)
 
 
+def _version_block(version: str, after: P.PolicyVersion, _: Translator) -> str:
+    """``**`2025-04`**, in force <period>. <what changed>``, in the notebook's language."""
+    return _("{version}, in force {period}. {changes}").format(
+        version=f"**{version}**", period=_(after.in_force_text), changes=md_escape(_(after.changes))
+    )
+
+
 def _differences(_: Translator) -> str:
     """Every field that changes from one version to the next, with the version's own summary."""
     versions = list(P.POLICIES.values())
     first = versions[0]
-    in_force = _("in force")
-    blocks = [f"**`{first.id}`**, {in_force} {first.in_force_text}. {md_escape(first.changes)}"]
+    blocks = [_version_block(f"`{first.id}`", first, _)]
     for before, after in zip(versions, versions[1:]):
-        head = f"**`{before.id}` -> `{after.id}`**, {in_force} {after.in_force_text}."
-        lines = [f"{head} {md_escape(after.changes)}", ""]
+        step = _("{before} -> {after}").format(before=f"`{before.id}`", after=f"`{after.id}`")
+        lines = [_version_block(step, after, _), ""]
         for name, label in _FIELD_NAMES.items():
             old, new = getattr(before, name), getattr(after, name)
             if old != new:
                 none = _NONE_SHOWN.get(name, N_("none"))
-                lines.append(
-                    f"- {_(label)}: {_show(old, _, none)} -> **{_show(new, _, none)}**"
+                change = _("{field}: {old} -> {new}").format(
+                    field=_(label), old=_show(old, _, none), new=f"**{_show(new, _, none)}**"
                 )
+                lines.append(f"- {change}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -473,14 +482,14 @@ def prose_values(lang: str = SOURCE_LANGUAGE) -> dict[str, str]:
         "rps_min": f"{P.PAID_RPS_MIN:,}",
         "rps_cap": f"{P.PAID_RPS_CAP:,}",
         "default_id": default.id,
-        "default_period": default.in_force_text,
+        "default_period": _(default.in_force_text),
         "current_id": current.id,
         "legacy_id": legacy.id,
         "version_list": ", ".join(f"`{v.id}`" for v in versions),
         "no_cap_id": no_cap.id,
-        "no_cap_period": no_cap.in_force_text,
+        "no_cap_period": _(no_cap.in_force_text),
         "counter_id": counter.id,
-        "counter_period": counter.in_force_text,
+        "counter_period": _(counter.in_force_text),
         "grant_from": f"{P.free_daily_grant_from(current):g}",
         "credits_url": P.CREDITS_URL,
         "msg_per_minute": _q(m.free_per_minute),

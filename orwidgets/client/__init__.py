@@ -5,6 +5,7 @@
 * :func:`classify`: the class of an answer from its status, body and headers;
 * :func:`run_load`: N calls at a target rate or concurrency over one connection pool;
 * :func:`with_retries` / :func:`awith_retries`: retry the way the limits ask for;
+* :func:`retry_decision_table`: what the retry helper does with each kind of answer, as a table;
 * :data:`PRESETS` / :func:`run_preset`: scripted scenarios against the emulator;
 * :func:`check_real_api`: the guard before any burst to a non-loopback address.
 
@@ -22,6 +23,7 @@ from ._classify import (
     result_from_exception,
     result_from_response,
 )
+from ._decisions import RetryDecisionTable, retry_decision_table
 from ._http import (
     DEFAULT_REAL_API_CAP,
     OPENROUTER_API_BASE,
@@ -61,6 +63,8 @@ __all__ = [
     "awith_retries",
     "RetryGaveUp",
     "RetryAttempt",
+    "retry_decision_table",
+    "RetryDecisionTable",
     "PRESETS",
     "Preset",
     "PresetRun",

@@ -28,9 +28,12 @@ from enum import Enum
 from typing import Any
 
 from ..engine import RateLimit, Reason
+from ..i18n import N_, Text, get_language, translate
 from ..policy import (
+    CREDITS_URL,
     FREE_DAILY_HIGH,
     KEYS_URL,
+    PAID_RPS_CAP,
     LIMIT_RESETS,
     MESSAGES,
     AvailabilityCode,
@@ -95,8 +98,14 @@ class CallClass(str, Enum):
 
     @property
     def label(self) -> str:
-        """Short human text for legends and counters."""
+        """Short human text for legends and counters, in English (the catalogues' msgid: show
+        it in the reader's language with :meth:`label_in`)."""
         return _LABELS[self]
+
+    def label_in(self, lang: str | None = None) -> str:
+        """:attr:`label` in ``lang`` (the language in force when ``None``: see
+        :func:`orwidgets.i18n.get_language`)."""
+        return translate(_LABELS[self], get_language(lang))
 
     @property
     def color(self) -> str:
@@ -105,7 +114,18 @@ class CallClass(str, Enum):
 
     @property
     def advice(self) -> str:
-        """What a client should do next (policy remedy hints where OpenRouter sends one)."""
+        """What a client should do next, in English: OpenRouter's own ``remedy_hint`` where it
+        sends one (quoted exactly), else ours. :meth:`advice_in` gives it in a language."""
+        return _ADVICE_EN[self]
+
+    def advice_in(self, lang: str | None = None) -> str:
+        """:attr:`advice` in ``lang`` (the language in force when ``None``). [inv] Where the English
+        advice is OpenRouter's ``remedy_hint``, which is never translated, the other languages say
+        the same thing in our own words (the msgid is ours, not the wire text)."""
+        return _ADVICE[self].render(get_language(lang))
+
+    def advice_text(self) -> Text:
+        """The advice as an :class:`orwidgets.i18n.Text`, for sentences that embed it."""
         return _ADVICE[self]
 
     @property
@@ -116,26 +136,26 @@ class CallClass(str, Enum):
 
 
 _LABELS = {
-    CallClass.OK: "200 ok",
-    CallClass.FREE_PER_MINUTE: "429 free per-minute",
-    CallClass.FREE_PER_DAY_LOW: "429 free per-day (low tier)",
-    CallClass.FREE_PER_DAY_HIGH: "429 free per-day (high tier)",
-    CallClass.PAID_RATE: "429 paid rate (RPS)",
-    CallClass.UPSTREAM: "429 upstream provider",
-    CallClass.NEGATIVE_BALANCE: "402 negative balance",
-    CallClass.AFFORDABILITY: "402 can't afford max_tokens",
-    CallClass.IN_FLIGHT_BUDGET: "402 in-flight budget full (wait)",
-    CallClass.WEIGHT_EXCEEDS_BUDGET: "402 request above in-flight budget",
-    CallClass.KEY_LIMIT_AFFORDABILITY: "402 key limit too small",
-    CallClass.KEY_LIMIT: "403 key limit spent",
-    CallClass.SPEND_BUDGET: "403 guardrail/workspace budget spent",
-    CallClass.CAPACITY_EXHAUSTED: "429 all providers at capacity",
-    CallClass.FREE_VARIANT_ENDED: "404 free variant ended",
-    CallClass.UNAUTHORIZED: "401 unauthorized",
-    CallClass.FORBIDDEN: "403 forbidden",
-    CallClass.HTTP_ERROR: "other HTTP error",
-    CallClass.NETWORK_ERROR: "network error",
-    CallClass.TIMEOUT: "timeout",
+    CallClass.OK: N_("200 ok"),
+    CallClass.FREE_PER_MINUTE: N_("429 free per-minute"),
+    CallClass.FREE_PER_DAY_LOW: N_("429 free per-day (low tier)"),
+    CallClass.FREE_PER_DAY_HIGH: N_("429 free per-day (high tier)"),
+    CallClass.PAID_RATE: N_("429 paid rate (RPS)"),
+    CallClass.UPSTREAM: N_("429 upstream provider"),
+    CallClass.NEGATIVE_BALANCE: N_("402 negative balance"),
+    CallClass.AFFORDABILITY: N_("402 can't afford max_tokens"),
+    CallClass.IN_FLIGHT_BUDGET: N_("402 in-flight budget full (wait)"),
+    CallClass.WEIGHT_EXCEEDS_BUDGET: N_("402 request above in-flight budget"),
+    CallClass.KEY_LIMIT_AFFORDABILITY: N_("402 key limit too small"),
+    CallClass.KEY_LIMIT: N_("403 key limit spent"),
+    CallClass.SPEND_BUDGET: N_("403 guardrail/workspace budget spent"),
+    CallClass.CAPACITY_EXHAUSTED: N_("429 all providers at capacity"),
+    CallClass.FREE_VARIANT_ENDED: N_("404 free variant ended"),
+    CallClass.UNAUTHORIZED: N_("401 unauthorized"),
+    CallClass.FORBIDDEN: N_("403 forbidden"),
+    CallClass.HTTP_ERROR: N_("other HTTP error"),
+    CallClass.NETWORK_ERROR: N_("network error"),
+    CallClass.TIMEOUT: N_("timeout"),
 }
 
 # Colour-blind-friendly-ish: greens for success, warm colours for quota, purple/brown for rates.
@@ -162,44 +182,67 @@ _COLORS = {
     CallClass.TIMEOUT: "#aec7e8",
 }
 
-_ADVICE = {
-    CallClass.OK: "Success.",
-    CallClass.FREE_PER_MINUTE: MESSAGES.remedy_per_minute,
-    CallClass.FREE_PER_DAY_LOW: MESSAGES.remedy_per_day_low,
-    CallClass.FREE_PER_DAY_HIGH: MESSAGES.remedy_per_day_high,
-    CallClass.PAID_RATE: MESSAGES.remedy_paid_rate,
-    CallClass.UPSTREAM: "The provider behind the model is saturated: back off and honour Retry-After.",
-    CallClass.NEGATIVE_BALANCE: "Add credits to bring the balance above zero (free models too).",
-    CallClass.AFFORDABILITY: "Ask for fewer max_tokens or add credits.",
+# OpenRouter's remedy_hint texts are the English advice as they are (never reworded); the msgid
+# beside each is our own wording of the same advice, for the catalogues. [inv]
+_ADVICE: dict[CallClass, Text] = {
+    CallClass.OK: Text(N_("Success.")),
+    CallClass.FREE_PER_MINUTE: Text(
+        N_("Send free-model requests more slowly, or retry once the minute's window resets "
+           "(X-RateLimit-Reset)."),
+        english=MESSAGES.remedy_per_minute),
+    CallClass.FREE_PER_DAY_LOW: Text(
+        N_("Wait for the daily reset (X-RateLimit-Reset), or buy credits to raise the free-model "
+           "daily limit."),
+        english=MESSAGES.remedy_per_day_low),
+    CallClass.FREE_PER_DAY_HIGH: Text(N_("Wait for the daily reset (X-RateLimit-Reset)."),
+                                      english=MESSAGES.remedy_per_day_high),
+    CallClass.PAID_RATE: Text(
+        N_("Paid requests per second follow the balance (1 per dollar, at most {cap}): send them "
+           "more slowly or add credits."),
+        english=MESSAGES.remedy_paid_rate, cap=f"{PAID_RPS_CAP:,}"),
+    CallClass.UPSTREAM: Text(N_("The provider behind the model is saturated: back off and honour "
+                                "Retry-After.")),
+    CallClass.NEGATIVE_BALANCE: Text(N_("Add credits to bring the balance above zero (free models "
+                                        "too).")),
+    CallClass.AFFORDABILITY: Text(N_("Ask for fewer max_tokens or add credits.")),
     # OpenRouter's own remedy_hint: wait for Retry-After; this is not "out of credits".
-    CallClass.IN_FLIGHT_BUDGET: MESSAGES.remedy_in_flight,
-    CallClass.WEIGHT_EXCEEDS_BUDGET: (
+    CallClass.IN_FLIGHT_BUDGET: Text(
+        N_("Wait for Retry-After while your in-flight requests settle, then retry. Adding credits "
+           "at {url} raises the in-flight budget, up to its ceiling."),
+        english=MESSAGES.remedy_in_flight, url=CREDITS_URL),
+    CallClass.WEIGHT_EXCEEDS_BUDGET: Text(N_(
         "This one request's maximum cost is larger than the whole in-flight budget, so retrying "
         "will not help: lower max_tokens or the prompt, or add credits."
-    ),
-    CallClass.KEY_LIMIT_AFFORDABILITY: MESSAGES.remedy_key_limit,
-    CallClass.KEY_LIMIT: (
+    )),
+    CallClass.KEY_LIMIT_AFFORDABILITY: Text(
+        N_("What is left of this API key's limit cannot pay for the request: raise or remove the "
+           "key's limit at {url}, or use a key without a limit."),
+        english=MESSAGES.remedy_key_limit, url=KEYS_URL),
+    CallClass.KEY_LIMIT: Text(N_(
         "This API key's own spending limit is spent until its window resets (00:00 UTC; weeks "
-        f"start on Monday, months on the 1st): raise the limit at {KEYS_URL}. Account credits "
-        "do not help."
-    ),
-    CallClass.SPEND_BUDGET: (
+        "start on Monday, months on the 1st): raise the limit at {url}. Account credits do not "
+        "help."
+    ), url=KEYS_URL),
+    CallClass.SPEND_BUDGET: Text(N_(
         "A guardrail or workspace budget is spent until it resets: ask the organisation's admin."
-    ),
-    CallClass.CAPACITY_EXHAUSTED: (
+    )),
+    CallClass.CAPACITY_EXHAUSTED: Text(N_(
         "Every provider of this model is at capacity: retry after availability.retry_after "
         "(also Retry-After), or switch to a model in fallback_models."
-    ),
-    CallClass.FREE_VARIANT_ENDED: (
+    )),
+    CallClass.FREE_VARIANT_ENDED: Text(N_(
         "The :free promotion of this model has ended: switch to the paid model in "
         "fallback_models (normal prices apply) or pick another free model."
-    ),
-    CallClass.UNAUTHORIZED: "Check the API key.",
-    CallClass.FORBIDDEN: "This key may not do this (for example a management-key-only route).",
-    CallClass.HTTP_ERROR: "See the status and body.",
-    CallClass.NETWORK_ERROR: "The request did not get an answer: check the address and network.",
-    CallClass.TIMEOUT: "No answer in time: try again later or raise the timeout.",
+    )),
+    CallClass.UNAUTHORIZED: Text(N_("Check the API key.")),
+    CallClass.FORBIDDEN: Text(N_("This key may not do this (for example a management-key-only "
+                                 "route).")),
+    CallClass.HTTP_ERROR: Text(N_("See the status and body.")),
+    CallClass.NETWORK_ERROR: Text(N_("The request did not get an answer: check the address and "
+                                     "network.")),
+    CallClass.TIMEOUT: Text(N_("No answer in time: try again later or raise the timeout.")),
 }
+_ADVICE_EN = {call_class: str(text) for call_class, text in _ADVICE.items()}
 
 _RETRYABLE = frozenset(
     {
@@ -719,17 +762,40 @@ class CallResult:
             return None
         return datetime.fromtimestamp(self.rate_limit.reset_ms / 1000, tz=timezone.utc)
 
-    def describe(self) -> str:
-        """One line: status, class and message."""
-        status = "no answer" if self.status is None else f"HTTP {self.status}"
-        label = self.call_class.label
-        # Labels start with their status ("429 free per-minute"): say it once.
-        if self.status is not None and label.startswith(f"{self.status} "):
-            label = label[len(str(self.status)) + 1:]
-        text = f"{status} {label}" if self.status is not None else f"{status}: {label}"
-        if self.message:
-            text += f": {self.message.strip()}"
-        return text
+    def describe(self, lang: str | None = None) -> str:
+        """One line: status, class and message, in ``lang`` (the language in force when
+        ``None``); the message is OpenRouter's, as it came."""
+        return self.describe_text().render(get_language(lang))
+
+    def describe_text(self) -> Text:
+        """:meth:`describe` as an :class:`orwidgets.i18n.Text` (English when ``str()``-ed)."""
+        label = _ShortLabel(self.call_class, self.status)
+        message = self.message.strip() if self.message else ""
+        if self.status is None:
+            if message:
+                return Text(N_("no answer: {label}: {message}"), label=label, message=message)
+            return Text(N_("no answer: {label}"), label=label)
+        if message:
+            return Text(N_("HTTP {status} {label}: {message}"), status=self.status, label=label,
+                        message=message)
+        return Text(N_("HTTP {status} {label}"), status=self.status, label=label)
+
+
+class _ShortLabel:
+    """A class label in a sentence that names the status already: labels start with their status
+    ("429 free per-minute"), which is then said once."""
+
+    __slots__ = ("call_class", "status")
+
+    def __init__(self, call_class: CallClass, status: int | None) -> None:
+        self.call_class, self.status = call_class, status
+
+    def render(self, lang: str) -> str:
+        label = translate(_LABELS[self.call_class], lang)
+        prefix = f"{self.status} "
+        if self.status is not None and label.startswith(prefix):
+            return label[len(prefix):]
+        return label
 
 
 def _decode_body(content: bytes, content_type: str | None) -> dict[str, Any] | str | None:

@@ -24,6 +24,9 @@ The decision follows the retry table of the 2026 reference (Appendix A), in its 
 
 A wait longer than ``max_wait_s`` gives up with a clear reason instead of retrying early.
 
+What the helper says is English in ``RetryGaveUp.reason`` and ``RetryAttempt.action`` (logs,
+assertions); ``reason_in(lang)`` and ``action_in(lang)`` give it in the reader's language.
+
 ``call`` may return a :class:`~orwidgets.client.CallResult`, an ``httpx.Response``, or anything
 (an ``openai`` SDK object); it may raise ``openai.APIStatusError`` and friends (any exception with
 a ``response`` attribute), or ``httpx`` transport errors. Create ``openai`` clients with
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from ..i18n import N_, Text, get_language
 from ..policy import IN_FLIGHT_DEFAULTS, KEYS_URL
 from ._classify import CallClass, CallResult, result_from_exception, result_from_response
 
@@ -98,19 +102,20 @@ class RetryGaveUp(Exception):
         When trying again can succeed (per-day: the next 00:00 UTC; a spent key limit: its reset;
         a wait above ``max_wait_s``: the end of that wait), if known.
     reason:
-        A sentence for people.
+        A sentence for people, in English (:meth:`reason_in` gives it in another language).
     """
 
     def __init__(
         self,
-        reason: str,
+        reason: str | Text,
         *,
         result: CallResult,
         attempts: int,
         until: datetime | None = None,
     ) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        self._text = reason if isinstance(reason, Text) else None
+        self.reason = str(reason)
+        super().__init__(self.reason)
         self.result = result
         self.attempts = attempts
         self.until = until
@@ -119,13 +124,21 @@ class RetryGaveUp(Exception):
     def call_class(self) -> CallClass:
         return self.result.call_class
 
+    def reason_in(self, lang: str | None = None) -> str:
+        """:attr:`reason` in ``lang`` (the language in force when ``None``: see
+        :func:`orwidgets.i18n.get_language`); OpenRouter's message in it stays as it came."""
+        if self._text is None:
+            return self.reason
+        return self._text.render(get_language(lang))
+
 
 @dataclass(frozen=True)
 class RetryAttempt:
     """Passed to ``on_retry`` before each wait.
 
     ``overrides`` are the keyword arguments the next call gets (``model``, ``max_tokens``; empty
-    while nothing was changed); ``action`` says what the helper does next, in words.
+    while nothing was changed); ``action`` says what the helper does next, in English words
+    (:meth:`action_in` says it in another language).
     """
 
     attempt: int
@@ -133,6 +146,13 @@ class RetryAttempt:
     wait_s: float
     overrides: dict[str, Any] = field(default_factory=dict)
     action: str = ""
+    action_text: Text | None = field(default=None, compare=False, repr=False)
+
+    def action_in(self, lang: str | None = None) -> str:
+        """:attr:`action` in ``lang`` (the language in force when ``None``)."""
+        if self.action_text is None:
+            return self.action
+        return self.action_text.render(get_language(lang))
 
 
 def next_window_start(period: str | None, now: float) -> datetime | None:
@@ -206,13 +226,28 @@ def _utc(when: datetime) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
+#: Where a wait's length came from: the header (its name, in every language), or the value every
+#: capture of the in-flight 402 carried when the answer lost it.
+_RETRY_AFTER = "Retry-After"
+_USUAL_IN_FLIGHT_WAIT = Text(N_("the usual in-flight Retry-After"))
+#: The reason for a spent key limit whose body names no reset time, per window.
+_KEY_WINDOW = {
+    "daily": N_("Not retried: the body gives no reset time; the key's daily window starts again "
+                "at {when}. {advice}"),
+    "weekly": N_("Not retried: the body gives no reset time; the key's weekly window starts "
+                 "again at {when}. {advice}"),
+    "monthly": N_("Not retried: the body gives no reset time; the key's monthly window starts "
+                  "again at {when}. {advice}"),
+}
+
+
 @dataclass
 class _Step:
     """What to do before the next attempt."""
 
     wait_s: float
     changes: dict[str, Any]
-    action: str
+    action: Text
 
 
 class _Policy:
@@ -267,34 +302,41 @@ class _Policy:
 
     # --- the pieces of a decision --------------------------------------------------------------
 
-    def _stop(self, result: CallResult, attempt: int, why: str,
+    def _stop(self, result: CallResult, attempt: int, why: Text,
               until: datetime | None = None) -> RetryGaveUp:
-        return RetryGaveUp(f"{result.describe()}. {why}", result=result, attempts=attempt,
-                           until=until)
+        reason = Text(N_("{answer}. {why}"), answer=result.describe_text(), why=why)
+        return RetryGaveUp(reason, result=result, attempts=attempt, until=until)
 
     def _check_attempts(self, result: CallResult, attempt: int) -> None:
         if attempt >= self.max_attempts:
-            raise self._stop(result, attempt, f"Gave up after {attempt} attempts.",
-                             until=result.reset_at)
+            why = Text.ngettext("Gave up after {n} attempt.", "Gave up after {n} attempts.",
+                                attempt, n=attempt)
+            raise self._stop(result, attempt, why, until=result.reset_at)
+
+    def _too_long(self, result: CallResult, attempt: int, wait: float,
+                  until: datetime | None = None) -> RetryGaveUp:
+        return self._stop(result, attempt, Text(
+            N_("The next try would be in {wait} s, above max_wait_s={max_wait}."),
+            wait=f"{wait:.1f}", max_wait=f"{self.max_wait_s:g}"), until=until)
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return delay * (1 + self.rng.uniform(0, self.jitter))
 
-    def _server_wait(self, result: CallResult, attempt: int, seconds: float, source: str) -> _Step:
+    def _server_wait(self, result: CallResult, attempt: int, seconds: float,
+                     source: str | Text) -> _Step:
         """Wait what the server asked, never less: jitter goes on top, up to ``max_wait_s``. A
         server wait above ``max_wait_s`` gives up (retrying earlier would only fail again)."""
         if seconds > self.max_wait_s:
             until = datetime.fromtimestamp(self.clock() + seconds, tz=timezone.utc)
-            raise self._stop(
-                result, attempt,
-                f"The server asks to wait {seconds:g} s ({source}), above max_wait_s="
-                f"{self.max_wait_s:g}: gave up instead of retrying early. Raise max_wait_s to "
-                "wait it out.",
-                until=until,
-            )
+            raise self._stop(result, attempt, Text(
+                N_("The server asks to wait {seconds} s ({source}), above max_wait_s={max_wait}: "
+                   "gave up instead of retrying early. Raise max_wait_s to wait it out."),
+                seconds=f"{seconds:g}", source=source, max_wait=f"{self.max_wait_s:g}",
+            ), until=until)
         wait = seconds * (1 + self.rng.uniform(0, self.jitter))
-        return _Step(min(wait, max(seconds, self.max_wait_s)), {}, f"wait {source}")
+        return _Step(min(wait, max(seconds, self.max_wait_s)), {},
+                     Text(N_("wait {source}"), source=source))
 
     def _fallback(self, result: CallResult) -> str | None:
         if not self.follow_fallbacks or not result.fallback_models:
@@ -319,38 +361,44 @@ class _Policy:
 
     def _key_limit_stop(self, result: CallResult, attempt: int) -> RetryGaveUp:
         cls = result.call_class
+        advice = cls.advice_text()
         if result.resets_at is not None:
-            return self._stop(result, attempt, f"Not retried: spent until {_utc(result.resets_at)} "
-                              f"(the answer says so). {cls.advice}", until=result.resets_at)
+            return self._stop(result, attempt, Text(
+                N_("Not retried: spent until {when} (the answer says so). {advice}"),
+                when=_utc(result.resets_at), advice=advice), until=result.resets_at)
         if cls is CallClass.SPEND_BUDGET:
-            return self._stop(result, attempt, f"Not retried; the answer does not say when it "
-                              f"resets. {cls.advice}")
+            return self._stop(result, attempt, Text(
+                N_("Not retried; the answer does not say when it resets. {advice}"),
+                advice=advice))
         period = result.key_limit_period
         if period == "total":
-            return self._stop(result, attempt, "Not retried: a lifetime (total) key limit never "
-                              f"resets; raise it at {KEYS_URL}.")
+            return self._stop(result, attempt, Text(
+                N_("Not retried: a lifetime (total) key limit never resets; raise it at {url}."),
+                url=KEYS_URL))
         until = next_window_start(period, self.clock())
         if until is None:
-            return self._stop(result, attempt, "Not retried: the key's window start is unknown "
-                              "from the body alone (GET /api/v1/key shows its limit_reset). "
-                              f"{cls.advice}")
-        return self._stop(result, attempt, f"Not retried: the body gives no reset time; the "
-                          f"key's {period} window starts again at {_utc(until)}. {cls.advice}",
-                          until=until)
+            return self._stop(result, attempt, Text(
+                N_("Not retried: the key's window start is unknown from the body alone "
+                   "(GET /api/v1/key shows its limit_reset). {advice}"), advice=advice))
+        return self._stop(result, attempt, Text(
+            _KEY_WINDOW[period], when=_utc(until), advice=advice), until=until)
 
-    def _give_up_text(self, result: CallResult) -> str:
+    def _give_up_text(self, result: CallResult) -> Text:
         cls = result.call_class
-        text = f"Not retried: {cls.advice}"
+        advice = cls.advice_text()
         if cls is CallClass.FREE_VARIANT_ENDED and result.fallback_models:
-            text += (f" The paid model is {result.fallback_models[0]}; follow_fallbacks=True "
-                     "switches to it.")
-        elif cls in _SHRINKABLE:
+            return Text(N_("Not retried: {advice} The paid model is {model}; "
+                           "follow_fallbacks=True switches to it."),
+                        advice=advice, model=result.fallback_models[0])
+        if cls in _SHRINKABLE:
             if self._shrunk_to is not None:
-                text += f" max_tokens was already lowered once, to {self._shrunk_to}."
-            elif result.affordable_tokens is not None and not self.shrink_max_tokens:
-                text += (" shrink_max_tokens=True retries once with max_tokens below "
-                         f"{result.affordable_tokens}.")
-        return text
+                return Text(N_("Not retried: {advice} max_tokens was already lowered once, to "
+                               "{max_tokens}."), advice=advice, max_tokens=self._shrunk_to)
+            if result.affordable_tokens is not None and not self.shrink_max_tokens:
+                return Text(N_("Not retried: {advice} shrink_max_tokens=True retries once with "
+                               "max_tokens below {tokens}."),
+                            advice=advice, tokens=result.affordable_tokens)
+        return Text(N_("Not retried: {advice}"), advice=advice)
 
     # --- the decision ---------------------------------------------------------------------------
 
@@ -363,14 +411,14 @@ class _Policy:
         if fallback is not None:
             self._check_attempts(result, attempt)
             self._tried_models.add(fallback)
-            return _Step(0.0, {"model": fallback},
-                         f"switch to the fallback model {fallback} (its own price applies)")
+            return _Step(0.0, {"model": fallback}, Text(
+                N_("switch to the fallback model {model} (its own price applies)"), model=fallback))
         if cls in _DAY_CAPS:
             until = result.reset_at
-            when = f" until {_utc(until)}" if until else " until 00:00 UTC"
-            raise self._stop(result, attempt, f"The free daily quota is spent{when}. Not "
-                             f"retrying: rejected attempts count toward the quota. {cls.advice}",
-                             until=until)
+            raise self._stop(result, attempt, Text(
+                N_("The free daily quota is spent until {when}. Not retrying: rejected attempts "
+                   "count toward the quota. {advice}"),
+                when=_utc(until) if until else "00:00 UTC", advice=cls.advice_text()), until=until)
         availability = result.availability
         if availability is not None and availability.get("retryable") is False:
             raise self._stop(result, attempt, self._give_up_text(result))
@@ -382,17 +430,17 @@ class _Policy:
         if lowered is not None:
             self._check_attempts(result, attempt)
             self._shrunk_to = lowered
-            return _Step(0.0, {"max_tokens": lowered},
-                         f"retry once with max_tokens={lowered} (can only afford "
-                         f"{result.affordable_tokens})")
+            return _Step(0.0, {"max_tokens": lowered}, Text(
+                N_("retry once with max_tokens={max_tokens} (can only afford {tokens})"),
+                max_tokens=lowered, tokens=result.affordable_tokens))
         if cls in _PAYMENT:
             if cls is CallClass.IN_FLIGHT_BUDGET:
                 # Transient, not "out of credits": wait for the holds to settle.
-                seconds, source = result.retry_after_s, "Retry-After"
+                seconds, source = result.retry_after_s, _RETRY_AFTER
                 if seconds is None:
-                    seconds, source = IN_FLIGHT_FALLBACK_WAIT_S, "the usual in-flight Retry-After"
+                    seconds, source = IN_FLIGHT_FALLBACK_WAIT_S, _USUAL_IN_FLIGHT_WAIT
             elif result.retry_after_s is not None:
-                seconds, source = result.retry_after_s, "Retry-After"
+                seconds, source = result.retry_after_s, _RETRY_AFTER
             else:  # a 402 without Retry-After is not a wait-and-retry case
                 raise self._stop(result, attempt, self._give_up_text(result))
             self._check_attempts(result, attempt)
@@ -408,16 +456,14 @@ class _Policy:
             # X-RateLimit-Reset is Unix milliseconds; no jitter: the window opens for everyone.
             wait = max(0.0, result.rate_limit.reset_ms / 1000 - self.clock()) + RESET_MARGIN_S
             if wait > self.max_wait_s:
-                raise self._stop(result, attempt, f"The next try would be in {wait:.1f} s, above "
-                                 f"max_wait_s={self.max_wait_s:g}.", until=result.reset_at)
-            return _Step(wait, {}, "wait until X-RateLimit-Reset")
+                raise self._too_long(result, attempt, wait, until=result.reset_at)
+            return _Step(wait, {}, Text(N_("wait until X-RateLimit-Reset")))
         if result.retry_after_s is not None:
-            return self._server_wait(result, attempt, result.retry_after_s, "Retry-After")
+            return self._server_wait(result, attempt, result.retry_after_s, _RETRY_AFTER)
         wait = self._backoff(attempt)
         if wait > self.max_wait_s:
-            raise self._stop(result, attempt, f"The next try would be in {wait:.1f} s, above "
-                             f"max_wait_s={self.max_wait_s:g}.")
-        return _Step(wait, {}, "back off")
+            raise self._too_long(result, attempt, wait)
+        return _Step(wait, {}, Text(N_("back off")))
 
     def after(
         self,
@@ -438,7 +484,8 @@ class _Policy:
             raise gave_up from error
         self.overrides.update(step.changes)
         if on_retry is not None:
-            on_retry(RetryAttempt(attempt, result, step.wait_s, dict(self.overrides), step.action))
+            on_retry(RetryAttempt(attempt, result, step.wait_s, dict(self.overrides),
+                                  str(step.action), step.action))
         return step.wait_s
 
 

@@ -7,6 +7,7 @@ import concurrent.futures
 import inspect
 import math
 import numbers
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Union
 
@@ -14,6 +15,7 @@ import httpx
 
 from .._secret import SecretKey, key_from_env
 from ..client import OPENROUTER_API_BASE, api_base, is_loopback
+from ..i18n import N_, Text, get_language, translate
 from ..policy import PolicyVersion, free_daily_grant_from, get_policy
 from ._compare import compare
 from ._probe import CREDITS_PROBE, PLAN, Answer, ModelChoice, Probe, choose_models, send
@@ -49,22 +51,36 @@ def plan_for(max_calls: int, credits: bool = False) -> tuple[list[Probe], list[P
     return plan[:max_calls], plan[max_calls:]
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def describe_plan(base_url: str = OPENROUTER_API_BASE, max_calls: int = DEFAULT_MAX_CALLS,
-                  credits: bool = False, policy: str = "current") -> str:
-    """What :func:`check` will send and what it costs: the text shown before confirming."""
+                  credits: bool = False, policy: str = "current", lang: str | None = None) -> str:
+    """What :func:`check` will send and what it costs: the text shown before confirming, in
+    ``lang`` (the language in force when ``None``: see :func:`orwidgets.i18n.get_language`)."""
+    lang = get_language(lang)
     base = api_base(base_url)
     run, cut = plan_for(_check_max_calls(max_calls), credits)
-    width = max(len(p.label) for p in run)
-    lines = [f"orwidgets conform will send {len(run)} request{'s' if len(run) != 1 else ''} to "
-             f"{base} (--max-calls {max_calls}):"]
-    lines += [f"  {i}. {p.label:<{width}}  {p.cost}" for i, p in enumerate(run, 1)]
+    labels = [p.label_in(lang) for p in run]
+    width = max(_width(label) for label in labels)
+    lines = [Text.ngettext("orwidgets conform will send {n} request to {base} (--max-calls "
+                           "{max_calls}):",
+                           "orwidgets conform will send {n} requests to {base} (--max-calls "
+                           "{max_calls}):", len(run), n=len(run), base=base,
+                           max_calls=max_calls).render(lang)]
+    lines += [f"  {i}. {label}{' ' * (width - _width(label))}  {p.cost_in(lang)}"
+              for i, (p, label) in enumerate(zip(run, labels), 1)]
     if cut:
-        lines.append("  not sent (over --max-calls): " + "; ".join(p.label for p in cut))
+        lines.append("  " + Text(N_("not sent (over --max-calls): {probes}"),
+                                 probes="; ".join(p.label_in(lang) for p in cut)).render(lang))
     spends = any(p.id == "chat_free" for p in run)
-    lines.append("Cost: " + ("one free-model request of today's quota; no credits."
-                             if spends else "nothing."))
-    lines.append(f"The same plan then runs against an emulator (policy "
-                 f"{get_policy(policy).id}) inside this process: nothing more goes out.")
+    lines.append(translate(N_("Cost: one free-model request of today's quota; no credits.")
+                           if spends else N_("Cost: nothing."), lang))
+    lines.append(Text(N_("The same plan then runs against an emulator (policy {policy}) inside "
+                         "this process: nothing more goes out."),
+                      policy=get_policy(policy).id).render(lang))
     return "\n".join(lines)
 
 
@@ -81,13 +97,19 @@ def _number(value: Any) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
 def infer_account(
     key: Answer | None,
     credits: Answer | None,
     free_chat: Answer | None,
     version: PolicyVersion,
+    lang: str | None = None,
 ) -> tuple[AccountShape, list[str]]:
-    """The emulator account shaped like the probed one, and a sentence per inference.
+    """The emulator account shaped like the probed one, and a sentence per inference (in
+    ``lang``: the language in force when ``None``).
 
     Purchases and balance come from ``GET /credits`` when it answered 200 (``total_credits``,
     ``total_credits - total_usage``); otherwise from ``GET /key``: the free daily limit or
@@ -95,23 +117,31 @@ def infer_account(
     minus the key's ``usage`` for the balance. A free-model chat answered 402 means a negative
     balance [doc].
     """
+    lang = get_language(lang)
     notes: list[str] = []
+
+    def note(template: str, **fields: object) -> None:
+        notes.append(Text(template, **fields).render(lang))
+
     data = key.data() if key is not None else None
     management = False
     purchased = balance = None
     if data is not None:
         management = any(data.get(f) is True for f in ("is_management_key", "is_provisioning_key"))
-        yes_no = "yes" if management else "no"
-        notes.append(f"management key: {yes_no} (GET /key is_management_key)")
+        if management:
+            note(N_("management key: yes (GET /key is_management_key)"))
+        else:
+            note(N_("management key: no (GET /key is_management_key)"))
     else:
-        notes.append("GET /key gave no data: a non-management account that never purchased credits")
+        note(N_("GET /key gave no data: a non-management account that never purchased credits"))
     cdata = credits.data() if credits is not None else None
     if cdata is not None:
         total, used = _number(cdata.get("total_credits")), _number(cdata.get("total_usage"))
         if total is not None and used is not None:
             purchased, balance = max(total, 0.0), total - used
-            notes.append(f"purchased ${purchased:,.2f} and balance ${balance:,.2f} from "
-                         "GET /credits (total_credits, total_credits - total_usage)")
+            note(N_("purchased {purchased} and balance {balance} from GET /credits "
+                    "(total_credits, total_credits - total_usage)"),
+                 purchased=_usd(purchased), balance=_usd(balance))
     if purchased is None and data is not None:
         daily = data.get("free_model_daily_requests")
         limit = _number(daily.get("limit")) if isinstance(daily, dict) else None
@@ -119,15 +149,16 @@ def infer_account(
         if limit is not None and grant is not None and version.free_daily_high is not None \
                 and limit >= version.free_daily_high:
             purchased = grant
-            notes.append(f"purchased ${grant:,.2f}: GET /key reports a free daily limit of "
-                         f"{limit:g}, the tier granted from that much")
+            note(N_("purchased {purchased}: GET /key reports a free daily limit of {limit}, the "
+                    "tier granted from that much"), purchased=_usd(grant), limit=f"{limit:g}")
         elif data.get("is_free_tier") is False:
             purchased = SOME_PURCHASE_USD
-            notes.append(f"purchased ${purchased:,.2f}: GET /key says is_free_tier false (has "
-                         "paid before) without saying how much [inv]")
+            note(N_("purchased {purchased}: GET /key says is_free_tier false (has paid before) "
+                    "without saying how much [inv]"), purchased=_usd(purchased))
         elif data.get("is_free_tier") is True:
             purchased = 0.0
-            notes.append("purchased $0.00: GET /key says is_free_tier true (never paid)")
+            note(N_("purchased {purchased}: GET /key says is_free_tier true (never paid)"),
+                 purchased=_usd(purchased))
     if purchased is None:
         purchased = 0.0
     if balance is None and data is not None:
@@ -136,18 +167,20 @@ def infer_account(
         usage = _number(data.get("usage"))
         if requests is not None and requests > 0 and rate.get("interval") == _LEGACY_INTERVAL:
             balance = requests / _LEGACY_INTERVAL_S
-            notes.append(f"balance ${balance:,.2f}: GET /key rate_limit allows {requests:g} "
-                         f"requests per {_LEGACY_INTERVAL} (10 per dollar of balance)")
+            note(N_("balance {balance}: GET /key rate_limit allows {requests} requests per "
+                    "{interval} (10 per dollar of balance)"),
+                 balance=_usd(balance), requests=f"{requests:g}", interval=_LEGACY_INTERVAL)
         elif usage is not None:
             balance = max(purchased - usage, 0.0)
-            notes.append(f"balance ${balance:,.2f}: purchases minus the key's usage "
-                         f"(${usage:,.2f}) [inv: other keys of the account may have spent more]")
+            note(N_("balance {balance}: purchases minus the key's usage ({usage}) [inv: other "
+                    "keys of the account may have spent more]"),
+                 balance=_usd(balance), usage=_usd(usage))
     if balance is None:
         balance = 0.0
     if free_chat is not None and free_chat.status == 402 and balance >= 0:
         balance = NEGATIVE_BALANCE_USD
-        notes.append(f"balance ${balance:,.2f}: the free-model chat answered 402, which only a "
-                     "negative balance does")
+        note(N_("balance {balance}: the free-model chat answered 402, which only a negative "
+                "balance does"), balance=_usd(balance))
     return AccountShape(round(balance, 6), round(purchased, 6), management), notes
 
 
@@ -172,27 +205,30 @@ def _scrubber(key: SecretKey) -> Callable[[str], str]:
 
 async def _run_side(client: httpx.AsyncClient, probes: list[Probe], key: SecretKey,
                     scrub: Callable[[str], str], timeout: float, *, stop_early: bool,
-                    ) -> tuple[dict[str, Answer], ModelChoice, str | None]:
-    """Send ``probes`` in order; on the target, stop at the first failure that ends the run."""
+                    lang: str = "en") -> tuple[dict[str, Answer], ModelChoice, str | None]:
+    """Send ``probes`` in order; on the target, stop at the first failure that ends the run (and
+    say why in ``lang``)."""
     answers: dict[str, Answer] = {}
     models = choose_models(None)
     for probe in probes:
-        answer = await send(client, probe, key, models, scrub, timeout)
+        answer = await send(client, probe, key, models, scrub, timeout, lang)
         answers[probe.id] = answer
         if probe.id == "models":
             models = choose_models(answer)
         if not stop_early:
             continue
         if answer.error is not None:
-            return answers, models, f"{probe.label}: {answer.error}"
+            return answers, models, Text(N_("{probe}: {error}"), probe=probe.label_in(lang),
+                                         error=answer.error).render(lang)
         if probe.id == "key" and answer.status in (401, 403):
             # [inv] stop here: every later probe would only say "wrong key", and the free-model
             # chat would spend quota for nothing.
             said = f' "{answer.message}"' if answer.message else ""
-            return answers, models, (
-                f"the target refused the key: {probe.label} answered {answer.status}{said}; "
-                f"check --key or {KEY_ENV}"
-            )
+            return answers, models, Text(
+                N_("the target refused the key: {probe} answered {status}{message}; check --key "
+                   "or {env}"),
+                probe=probe.label_in(lang), status=answer.status, message=said, env=KEY_ENV,
+            ).render(lang)
     return answers, models, None
 
 
@@ -206,8 +242,10 @@ async def acheck(
     credits: bool = False,
     timeout: float = DEFAULT_TIMEOUT_S,
     transport: httpx.AsyncBaseTransport | None = None,
+    lang: str | None = None,
 ) -> Report:
     """:func:`check`, awaitable (same parameters), for code inside a running event loop."""
+    lang = get_language(lang)
     version = get_policy(policy)
     max_calls = _check_max_calls(max_calls)
     base = api_base(base_url)
@@ -216,17 +254,19 @@ async def acheck(
     run, cut = plan_for(max_calls, credits)
     report = Report(target=base, policy=version.id, policy_requested=str(policy),
                     max_calls=max_calls, plan=[p.label for p in run],
-                    skipped=[p.label for p in cut])
+                    skipped=[p.label for p in cut], lang=lang)
     secret = _key(key)
     if secret is None:
-        report.error = f"no API key: pass one (--key) or set {KEY_ENV}"
+        report.error = Text(N_("no API key: pass one (--key) or set {env}"),
+                            env=KEY_ENV).render(lang)
         return report
     if not is_loopback(base):
-        text = describe_plan(base, max_calls, credits, version.id)
+        text = describe_plan(base, max_calls, credits, version.id, lang)
         agreed = confirm(text) if callable(confirm) else confirm is True
         if not agreed:
-            report.error = (f"not confirmed: {len(run)} requests to {base} spend one free-model "
-                            "request of today's quota; confirm first (--yes, or confirm=True)")
+            report.error = Text(N_("not confirmed: {n} requests to {base} spend one free-model "
+                                   "request of today's quota; confirm first (--yes, or "
+                                   "confirm=True)"), n=len(run), base=base).render(lang)
             return report
     scrub = _scrubber(secret)
     limits = httpx.Timeout(timeout)
@@ -236,26 +276,28 @@ async def acheck(
     async with httpx.AsyncClient(base_url=base + "/", timeout=limits, transport=transport,
                                  follow_redirects=False, trust_env=trust_env) as client:
         real, real_models, error = await _run_side(client, run, secret, scrub, timeout,
-                                                    stop_early=True)
+                                                    stop_early=True, lang=lang)
     report.calls = len(real)
     report.models["real"] = {"free": real_models.free, "paid": real_models.paid}
     if error is not None:
         failed = run[len(real) - 1]
-        report.error = (f"cannot reach {base}: {error}" if real[failed.id].error is not None
-                        else error)
-        report.probes = [ProbeReport(p.id, p.label, real[p.id].status) for p in run if p.id in real]
+        report.error = (Text(N_("cannot reach {base}: {error}"), base=base,
+                             error=error).render(lang)
+                        if real[failed.id].error is not None else error)
+        report.probes = [ProbeReport(p.id, p.label, real[p.id].status, lang=lang)
+                         for p in run if p.id in real]
         return report
     account, notes = infer_account(real.get("key"), real.get("credits"), real.get("chat_free"),
-                                   version)
+                                   version, lang)
     report.account, report.inferred = account, notes
-    emulated, emu_models = await _run_emulator(version, account, run, timeout)
+    emulated, emu_models = await _run_emulator(version, account, run, timeout, lang)
     report.models["emulator"] = {"free": emu_models.free, "paid": emu_models.paid}
-    report.probes = [compare(p, real[p.id], emulated[p.id]) for p in run]
+    report.probes = [compare(p, real[p.id], emulated[p.id], lang) for p in run]
     return report
 
 
 async def _run_emulator(version: PolicyVersion, account: AccountShape, run: list[Probe],
-                        timeout: float) -> tuple[dict[str, Answer], ModelChoice]:
+                        timeout: float, lang: str) -> tuple[dict[str, Answer], ModelChoice]:
     # Imported here: the emulator (Starlette) loads only when a comparison runs.
     from ..emulator import create_app
 
@@ -269,7 +311,7 @@ async def _run_emulator(version: PolicyVersion, account: AccountShape, run: list
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator/api/v1/",
                                  timeout=httpx.Timeout(timeout)) as client:
         answers, models, _ = await _run_side(client, run, secret, _scrubber(secret), timeout,
-                                             stop_early=False)
+                                             stop_early=False, lang=lang)
     return answers, models
 
 
@@ -304,6 +346,10 @@ def check(key: str | SecretKey | None = None, **options: Any) -> Report:
         Seconds to wait for each answer.
     transport:
         An httpx transport for the target (tests); the default opens real connections.
+    lang:
+        The report's language (``en``, ``ja``, ``zh``; the language in force when ``None``: see
+        :func:`orwidgets.i18n.get_language`). Ids, labels and OpenRouter's messages in the JSON
+        stay as they are.
 
     Returns
     -------

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 
 from .._secret import SecretKey
+from ..i18n import N_, Text, get_language
 from ..policy import is_free_model
 
 __all__ = ["Probe", "PLAN", "CREDITS_PROBE", "Answer", "ModelChoice", "choose_models",
-           "send", "UNKNOWN_MODEL", "UNAFFORDABLE_MAX_TOKENS", "PROMPT", "Scrub"]
+           "send", "UNKNOWN_MODEL", "UNAFFORDABLE_MAX_TOKENS", "PROMPT", "Scrub", "shown"]
 
 #: The model id of the 400 probe. [inv] any id no catalogue will ever list.
 UNKNOWN_MODEL = "orwidgets/conform-no-such-model"
@@ -61,6 +62,9 @@ class Probe:
         with the emulator, never with this).
     cost:
         What it costs the account, for the confirmation.
+
+    ``label`` and ``cost`` are English (the JSON report's, stable); :meth:`label_in` and
+    :meth:`cost_in` give them in a language.
     """
 
     id: str
@@ -70,6 +74,14 @@ class Probe:
     auth: bool
     expect: int
     cost: str
+
+    def label_in(self, lang: str | None = None) -> str:
+        """:attr:`label` in ``lang`` (the language in force when ``None``)."""
+        return shown(self.label, get_language(lang))
+
+    def cost_in(self, lang: str | None = None) -> str:
+        """:attr:`cost` in ``lang`` (the language in force when ``None``)."""
+        return shown(self.cost, get_language(lang))
 
     def body(self, models: ModelChoice) -> dict[str, Any] | None:
         """The JSON body of a chat probe (``None`` for a GET)."""
@@ -86,26 +98,47 @@ class Probe:
 
 
 _CHAT = "/chat/completions"
-_FREE = "free: refused before any model runs"
+#: English label or cost of a probe -> the same text for the catalogues (:func:`shown`).
+_SHOWN: dict[str, Text] = {}
+
+
+def _probe(id: str, label: Text, method: str, path: str, auth: bool, expect: int,
+           cost: Text) -> Probe:
+    _SHOWN[str(label)], _SHOWN[str(cost)] = label, cost
+    return Probe(id, str(label), method, path, auth, expect, str(cost))
+
+
+def shown(text: str, lang: str) -> str:
+    """A probe's English ``label`` or ``cost`` in exactly ``lang`` (other text as it is)."""
+    known = _SHOWN.get(text)
+    return text if known is None else known.render(lang)
+
+
+def _refused(status: int) -> Text:
+    return Text(N_("free: refused before any model runs ({status})"), status=status)
+
 
 #: The plan of issue #14, in order. Cut at ``max_calls``; the cut probes are reported as skipped.
 PLAN: tuple[Probe, ...] = (
-    Probe("models", "GET /models (no key)", "GET", "/models", False, 200,
-          "free: reads the public catalogue"),
-    Probe("key", "GET /key", "GET", "/key", True, 200, "free: reads the key's limits and usage"),
-    Probe("chat_no_key", "POST /chat/completions without a key", "POST", _CHAT, False, 401,
-          f"{_FREE} (401)"),
-    Probe("chat_unknown_model", "POST /chat/completions, unknown model", "POST", _CHAT, True,
-          400, f"{_FREE} (400)"),
-    Probe("chat_free", "POST /chat/completions, free model, max_tokens 1", "POST", _CHAT, True,
-          200, "one free-model request of today's quota"),
-    Probe("chat_paid", f"POST /chat/completions, paid model, max_tokens {UNAFFORDABLE_MAX_TOKENS}",
-          "POST", _CHAT, True, 402, f"{_FREE} (402: no balance covers it)"),
+    _probe("models", Text(N_("GET /models (no key)")), "GET", "/models", False, 200,
+           Text(N_("free: reads the public catalogue"))),
+    _probe("key", Text(N_("GET /key")), "GET", "/key", True, 200,
+           Text(N_("free: reads the key's limits and usage"))),
+    _probe("chat_no_key", Text(N_("POST /chat/completions without a key")), "POST", _CHAT, False,
+           401, _refused(401)),
+    _probe("chat_unknown_model", Text(N_("POST /chat/completions, unknown model")), "POST", _CHAT,
+           True, 400, _refused(400)),
+    _probe("chat_free", Text(N_("POST /chat/completions, free model, max_tokens 1")), "POST",
+           _CHAT, True, 200, Text(N_("one free-model request of today's quota"))),
+    _probe("chat_paid", Text(N_("POST /chat/completions, paid model, max_tokens {max_tokens}"),
+                             max_tokens=UNAFFORDABLE_MAX_TOKENS),
+           "POST", _CHAT, True, 402,
+           Text(N_("free: refused before any model runs (402: no balance covers it)"))),
 )
 #: Opt-in (``--credits``): the account's purchases and balance, when the key may read them.
 #: [inv] not in the plan of issue #14, whose six requests fill the default ``--max-calls``.
-CREDITS_PROBE = Probe("credits", "GET /credits", "GET", "/credits", True, 200,
-                      "free: reads the account's purchases and usage")
+CREDITS_PROBE = _probe("credits", Text(N_("GET /credits")), "GET", "/credits", True, 200,
+                       Text(N_("free: reads the account's purchases and usage")))
 
 
 @dataclass
@@ -180,12 +213,13 @@ def answer_from_response(response: httpx.Response, scrub: Scrub) -> Answer:
     return answer
 
 
-def describe_exception(exc: Exception, timeout: float) -> str:
-    """One short line for a failed request (never the request's headers)."""
+def describe_exception(exc: Exception, timeout: float, lang: str = "en") -> str:
+    """One short line for a failed request (never the request's headers), in ``lang``."""
     if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g} s"
+        return Text(N_("no answer within {seconds} s"), seconds=f"{timeout:g}").render(lang)
     if isinstance(exc, httpx.ConnectError):
-        return f"connection failed ({exc or 'refused'})"
+        reason = str(exc) or Text(N_("refused"))
+        return Text(N_("connection failed ({reason})"), reason=reason).render(lang)
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -197,8 +231,10 @@ async def send(
     models: ModelChoice,
     scrub: Scrub,
     timeout: float,
+    lang: str = "en",
 ) -> Answer:
-    """Send one probe; never raises for what the network or the target does."""
+    """Send one probe; never raises for what the network or the target does (a failure is said
+    in ``lang``)."""
     headers = {"Accept": "application/json"}
     if probe.auth:
         headers["Authorization"] = f"Bearer {key.reveal()}"
@@ -207,7 +243,7 @@ async def send(
         response = await client.request(probe.method, probe.path.lstrip("/"), headers=headers,
                                         json=probe.body(models))
     except httpx.HTTPError as exc:
-        return Answer(error=scrub(describe_exception(exc, timeout)))
+        return Answer(error=scrub(describe_exception(exc, timeout, lang)))
     return answer_from_response(response, scrub)
 
 

@@ -1,4 +1,9 @@
-"""The report: what differs per probe, as sentences, as text, as HTML and as JSON."""
+"""The report: what differs per probe, as sentences, as text, as HTML and as JSON.
+
+A report is made in one language (``lang``: English unless the caller or
+:func:`orwidgets.set_language` chose another): its sentences, the text and the HTML read in it.
+Ids, kinds, paths, statuses, probe labels and OpenRouter's messages in the JSON stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import N_, Text, translate
+from ._probe import shown
+
 __all__ = ["Difference", "ProbeReport", "AccountShape", "Report", "EXIT_SAME", "EXIT_DIFFERENT",
            "EXIT_ERROR"]
 
 #: Exit status: nothing differs / something differs / usage error or target unreachable.
 EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+#: The columns of the HTML table (``error.message`` is the JSON path: the same in every language).
+_HTML_HEADERS = (N_("probe"), N_("real"), N_("emulator"), "error.message", N_("differences"))
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class ProbeReport:
     emulator_status: int | None = None
     message: str | None = None  # "exact" | "same template" | "different text" | None
     differences: list[Difference] = field(default_factory=list)
+    lang: str = field(default="en", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "real_status": self.real_status,
@@ -63,14 +74,32 @@ class ProbeReport:
                 "differences": [d.to_json() for d in self.differences]}
 
     def headline(self) -> str:
-        real = "no answer" if self.real_status is None else str(self.real_status)
-        emu = "no answer" if self.emulator_status is None else str(self.emulator_status)
-        line = f"{self.label}: real {real}, emulator {emu}"
+        lang = self.lang
+        real, emu = _status(self.real_status, lang), _status(self.emulator_status, lang)
+        line = Text(N_("{probe}: real {real}, emulator {emulator}"), probe=shown(self.label, lang),
+                    real=real, emulator=emu).render(lang)
         if self.message is not None:
-            line += f"; error.message: {self.message}"
+            line += Text(N_("; error.message: {comparison}"),
+                         comparison=_comparison(self.message, lang)).render(lang)
         if not self.differences:
-            line += "; no difference"
+            line += translate(N_("; no difference"), lang)
         return line
+
+
+#: How ``error.message`` compared (the JSON's values), as the reader sees it. English shows the
+#: value itself; "exact match" is the msgid because the RPS rule "exact" (policy) means another
+#: thing in the other languages.
+_COMPARISONS = {"exact": Text(N_("exact match"), english="exact"),
+                "same template": Text(N_("same template")),
+                "different text": Text(N_("different text"))}
+
+
+def _comparison(value: str, lang: str) -> str:
+    return _COMPARISONS[value].render(lang) if value in _COMPARISONS else value
+
+
+def _status(status: int | None, lang: str) -> str:
+    return translate(N_("no answer"), lang) if status is None else str(status)
 
 
 @dataclass(frozen=True)
@@ -86,8 +115,16 @@ class AccountShape:
                 "management": self.management}
 
     def __str__(self) -> str:
-        return (f"balance ${self.balance_usd:,.2f}, purchased ${self.purchased_usd:,.2f}, "
-                f"{'a' if self.management else 'no'} management key")
+        return self.text("en")
+
+    def text(self, lang: str) -> str:
+        """The account in words, in ``lang``."""
+        if self.management:
+            template = N_("balance {balance}, purchased {purchased}, a management key")
+        else:
+            template = N_("balance {balance}, purchased {purchased}, no management key")
+        return Text(template, balance=f"${self.balance_usd:,.2f}",
+                    purchased=f"${self.purchased_usd:,.2f}").render(lang)
 
 
 @dataclass
@@ -118,6 +155,9 @@ class Report:
     error:
         Why the comparison could not be made (unreachable, key refused, not confirmed, no key);
         ``None`` when it was.
+    lang:
+        The language of the sentences (``error``, ``inferred``, each difference's ``text``) and
+        of the text and HTML.
     """
 
     target: str
@@ -132,6 +172,7 @@ class Report:
     inferred: list[str] = field(default_factory=list)
     models: dict[str, dict[str, str]] = field(default_factory=dict)
     error: str | None = None
+    lang: str = "en"
 
     @property
     def differences(self) -> list[Difference]:
@@ -155,29 +196,53 @@ class Report:
                 f"calls={self.calls}, error={self.error!r})")
 
     def summary(self) -> str:
+        lang = self.lang
         if self.error is not None:
-            return f"no comparison: {self.error}"
-        count = len(self.differences)
+            return Text(N_("no comparison: {error}"), error=self.error).render(lang)
+        count, total = len(self.differences), len(self.probes)
         if count == 0:
-            return (f"No difference: the emulator ({self.policy}) answers like {self.target} "
-                    f"on {len(self.probes)} probe{'s' if len(self.probes) != 1 else ''}.")
+            return Text.ngettext(
+                "No difference: the emulator ({policy}) answers like {target} on {n} probe.",
+                "No difference: the emulator ({policy}) answers like {target} on {n} probes.",
+                total, policy=self.policy, target=self.target, n=total).render(lang)
         probes = sum(1 for p in self.probes if p.differences)
-        return (f"{count} difference{'s' if count != 1 else ''} in {probes} of "
-                f"{len(self.probes)} probes between {self.target} and the emulator "
-                f"({self.policy}).")
+        return Text.ngettext(
+            "{n} difference in {probes} of {total} probes between {target} and the emulator "
+            "({policy}).",
+            "{n} differences in {probes} of {total} probes between {target} and the emulator "
+            "({policy}).",
+            count, n=count, probes=probes, total=total, target=self.target,
+            policy=self.policy).render(lang)
 
     def _intro(self) -> list[str]:
-        alias = f" ('{self.policy_requested}')" if self.policy_requested != self.policy else ""
-        lines = [f"orwidgets conform: {self.target} vs the emulator, policy {self.policy}{alias}",
-                 f"calls to the target: {self.calls} of at most {self.max_calls}"]
+        lang = self.lang
+        if self.policy_requested != self.policy:
+            first = Text(N_("orwidgets conform: {target} vs the emulator, policy {policy} "
+                            "('{alias}')"), target=self.target, policy=self.policy,
+                         alias=self.policy_requested)
+        else:
+            first = Text(N_("orwidgets conform: {target} vs the emulator, policy {policy}"),
+                         target=self.target, policy=self.policy)
+        lines = [first.render(lang),
+                 Text(N_("calls to the target: {calls} of at most {max_calls}"),
+                      calls=self.calls, max_calls=self.max_calls).render(lang)]
         if self.account is not None:
-            lines.append(f"emulator account: {self.account}")
+            lines.append(Text(N_("emulator account: {account}"),
+                              account=self.account.text(lang)).render(lang))
             lines += [f"  - {note}" for note in self.inferred]
-        for side in ("real", "emulator"):
+        for side, template in (("real", N_("models (real): free {free}, paid {paid}")),
+                               ("emulator", N_("models (emulator): free {free}, paid {paid}"))):
             chosen = self.models.get(side)
             if chosen:
-                lines.append(f"models ({side}): free {chosen['free']}, paid {chosen['paid']}")
+                lines.append(Text(template, free=chosen["free"], paid=chosen["paid"])
+                             .render(lang))
         return lines
+
+    def _skipped(self, flag: str) -> str:
+        return Text(N_("skipped (over {flag} {max_calls}): {probes}"), flag=flag,
+                    max_calls=self.max_calls,
+                    probes="; ".join(shown(label, self.lang) for label in self.skipped),
+                    ).render(self.lang)
 
     def __str__(self) -> str:
         lines = self._intro()
@@ -186,31 +251,32 @@ class Report:
             lines.append(probe.headline())
             lines += [f"  - {d.text}" for d in probe.differences]
         if self.skipped:
-            lines.append(f"skipped (over --max-calls {self.max_calls}): " + "; ".join(self.skipped))
+            lines.append(self._skipped("--max-calls"))
         lines.append("")
         lines.append(self.summary())
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         esc = html.escape
+        lang = self.lang
         head = "".join(f"<div>{esc(line)}</div>" for line in self._intro())
         rows = []
         for probe in self.probes:
             items = "".join(f"<li>{esc(d.text)}</li>" for d in probe.differences)
+            nothing = esc(translate(N_("no difference"), lang))
             rows.append(
-                f"<tr><td><code>{esc(probe.label)}</code></td>"
-                f"<td>{esc(str(probe.real_status or 'no answer'))}</td>"
-                f"<td>{esc(str(probe.emulator_status or 'no answer'))}</td>"
-                f"<td>{esc(probe.message or '')}</td>"
-                f"<td>{'<ul>' + items + '</ul>' if items else 'no difference'}</td></tr>"
+                f"<tr><td><code>{esc(shown(probe.label, lang))}</code></td>"
+                f"<td>{esc(_status(probe.real_status or None, lang))}</td>"
+                f"<td>{esc(_status(probe.emulator_status or None, lang))}</td>"
+                f"<td>{esc(_comparison(probe.message, lang) if probe.message else '')}</td>"
+                f"<td>{'<ul>' + items + '</ul>' if items else nothing}</td></tr>"
             )
-        skipped = (f"<div>skipped (over max_calls {self.max_calls}): "
-                   f"{esc('; '.join(self.skipped))}</div>" if self.skipped else "")
+        skipped = f"<div>{esc(self._skipped('max_calls'))}</div>" if self.skipped else ""
         colour = {EXIT_SAME: "#2e7d32", EXIT_DIFFERENT: "#b26a00", EXIT_ERROR: "#c62828"}
+        headers = "".join(f"<th>{esc(translate(name, lang))}</th>" for name in _HTML_HEADERS)
         return (
             '<div class="orwidgets-conform">' + head
-            + "<table><tr><th>probe</th><th>real</th><th>emulator</th><th>error.message</th>"
-            + "<th>differences</th></tr>" + "".join(rows) + "</table>" + skipped
+            + "<table><tr>" + headers + "</tr>" + "".join(rows) + "</table>" + skipped
             + f'<div style="color:{colour[self.exit_code]}"><b>{esc(self.summary())}</b></div>'
             + "</div>"
         )

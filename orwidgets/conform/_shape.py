@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..i18n import N_, Text, translate
+
 __all__ = ["Shape", "ShapeDiff", "shape_of", "diff_shapes", "json_type", "types_text",
            "template", "compare_text"]
 
@@ -92,10 +94,16 @@ def shape_of(value: Any) -> Shape:
     return shape
 
 
-def types_text(types: set[str]) -> str:
-    """``{"string", "null"}`` -> ``"string or null"``."""
+def types_text(types: set[str], lang: str = "en") -> str:
+    """``{"string", "null"}`` -> ``"string or null"``; the type names are JSON's in every
+    language, the words between them are ``lang``'s."""
     ordered = [t for t in _TYPE_ORDER if t in types] + sorted(types - set(_TYPE_ORDER))
-    return " or ".join(ordered) if ordered else "nothing"
+    if not ordered:
+        return translate(N_("nothing"), lang)
+    text = ordered[0]
+    for name in ordered[1:]:
+        text = Text(N_("{first} or {second}"), first=text, second=name).render(lang)
+    return text
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 Exit status: 0 nothing differs, 1 something differs, 2 usage error or no comparison (target
 unreachable, key refused, not confirmed). Errors are one line on stderr, never a traceback.
+
+The plan and the report are in English unless ``--lang`` (or ``ORWIDGETS_LANG``) chooses Japanese
+or Chinese; ``--json`` keeps its keys, ids and labels, and its sentences follow ``--lang``.
 """
 
 from __future__ import annotations
@@ -57,16 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not ask before sending requests to a non-loopback address")
     parser.add_argument("--json", action="store_true",
                         help="print the report as JSON (the same facts as the text)")
+    parser.add_argument("--lang", default=None, metavar="LANG",
+                        help="language of the plan and the report: en, ja or zh (default: the "
+                             "ORWIDGETS_LANG environment variable, else English)")
     return parser
 
 
-def _confirmation(stdin: IO[str], stderr: IO[str], *, ask: bool) -> Any:
+def _confirmation(stdin: IO[str], stderr: IO[str], *, ask: bool, lang: str = "en") -> Any:
     """Says the plan (how many calls, what they cost) on stderr; asks unless ``ask`` is off."""
+    from ..i18n import N_, translate
+
     def confirm(plan: str) -> bool:
         print(plan, file=stderr)
         if not ask:
             return True
-        print("Send them? [y/N] ", end="", file=stderr, flush=True)
+        # [inv] the answer stays y / yes in every language (what a terminal user types).
+        print(translate(N_("Send them? [y/N]"), lang), end=" ", file=stderr, flush=True)
         answer = stdin.readline()
         return answer.strip().lower() in {"y", "yes"}
 
@@ -77,23 +86,30 @@ def run(argv: Sequence[str], *, stdin: IO[str], stdout: IO[str], stderr: IO[str]
         transport: Any = None) -> int:
     """The command, with its streams (and the target's transport) given: tests drive it so."""
     from ..client import is_loopback
+    from ..i18n import N_, get_language, translate
     from ._check import check, describe_plan
 
     args = build_parser().parse_args(list(argv))
     try:
+        lang = get_language(args.lang)
+    except ValueError as exc:
+        print(f"{_PROG}: --{exc}", file=stderr)
+        return 2
+    try:
         # Only consulted for a non-loopback target, before its first request.
-        confirm = _confirmation(stdin, stderr, ask=not args.yes)
+        confirm = _confirmation(stdin, stderr, ask=not args.yes, lang=lang)
         if not args.yes and not is_loopback(args.base_url) \
                 and not getattr(stdin, "isatty", lambda: False)():
-            print(describe_plan(args.base_url, args.max_calls, args.credits, args.policy),
+            print(describe_plan(args.base_url, args.max_calls, args.credits, args.policy, lang),
                   file=stderr)
-            print(f"{_PROG}: stdin is not interactive, so nobody can confirm these requests "
-                  "to a non-loopback address: pass --yes", file=stderr)
+            refused = translate(N_("stdin is not interactive, so nobody can confirm these "
+                                   "requests to a non-loopback address: pass --yes"), lang)
+            print(f"{_PROG}: {refused}", file=stderr)
             return 2
         report = check(args.key,  # None: check() reads OPENROUTER_API_KEY
                        base_url=args.base_url, policy=args.policy, max_calls=args.max_calls,
                        confirm=confirm, credits=args.credits, timeout=args.timeout,
-                       transport=transport)
+                       transport=transport, lang=lang)
     except ValueError as exc:
         print(f"{_PROG}: {exc}", file=stderr)
         return 2

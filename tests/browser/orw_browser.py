@@ -865,9 +865,16 @@ _LAB_MARKDOWN_JS = """async (mathSelector) => {
   const out = [];
   for (const cell of nb.widgets) {
     if (cell.model.type !== 'markdown') continue;
-    cell.node.scrollIntoView();  // off-screen cells may skip layout, and innerText needs it
-    await frame();
-    const r = cell.node.querySelector('.jp-RenderedMarkdown');
+    // Off-screen cells may skip layout (innerText needs it), and the windowed notebook renders
+    // a far cell's markdown only once it is scrolled to, asynchronously: wait for it (a slow
+    // machine can take many frames), up to a deadline, instead of a fixed number of frames.
+    cell.node.scrollIntoView();
+    const deadline = Date.now() + 10000;
+    let r = null;
+    do {
+      await frame();
+      r = cell.node.querySelector('.jp-RenderedMarkdown');
+    } while ((!r || !r.innerText.trim()) && Date.now() < deadline);
     out.push({id: cell.model.id, found: !!r,
               math: r ? r.querySelectorAll(mathSelector).length : 0, text: r ? r.innerText : ''});
   }

@@ -50,8 +50,13 @@ def _run_all_and_save(path: Path) -> None:
 
 
 def _make_n(*args: str, env: dict[str, str] | None = None) -> list[str]:
-    return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=True, env=env).stdout.splitlines()
+    # Run as a top-level make even when the suite itself runs under `make test`: a sub-make
+    # inherits MAKELEVEL/MAKEFLAGS and prints "Entering/Leaving directory" lines around its output.
+    env = dict(os.environ if env is None else env)
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+        env.pop(name, None)
+    return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=True, env=env).stdout.splitlines()
 
 
 def test_make_lab_runs_tools_lab_py_and_nothing_that_opens_notebooks_directly():

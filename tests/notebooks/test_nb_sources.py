@@ -541,7 +541,7 @@ def test_tutorial_shows_the_widgets_the_browser_tests_look_for(builder, cell_id,
 
 # --- public API only, no network ----------------------------------------------------------------
 
-_PUBLIC = {"orwidgets", "orwidgets.emulator", "orwidgets.client", "orwidgets.conform"}
+_PUBLIC = {"orwidgets", "orwidgets.emulator", "orwidgets.client", "orwidgets.conform", "orwidgets.i18n"}
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
