@@ -23,6 +23,7 @@ from i18n_helpers import (
 
 from orwidgets import i18n
 from orwidgets.policy import POLICIES
+from orwidgets.verdict import RULES
 from orwidgets.widgets import AccountModel, FreeQuotaExplorer
 from orwidgets.widgets._common import fmt_duration, fmt_usd, policy_caption, policy_picker
 
@@ -30,9 +31,13 @@ from orwidgets.widgets._common import fmt_duration, fmt_usd, policy_caption, pol
 #: apart from English and from each other (and from the real catalogues).
 TINY = {
     "ja": {"my calls per hour": "[ja] 1 時間の呼び出し", "Policy": "[ja] ポリシー",
-           ("{n} call", "{n} calls"): "[ja] {n} 回", "{s} s": "{s} [ja]秒"},
+           ("{n} call", "{n} calls"): "[ja] {n} 回", "{s} s": "{s} [ja]秒",
+           "Free quota": "[ja] 無料枠", "Calls over time": "[ja] 呼び出しの時系列",
+           RULES["retry-before-reset"]: "[ja] リセット前の再試行"},
     "zh": {"my calls per hour": "[zh] 每小时调用", "Policy": "[zh] 规则版本",
-           ("{n} call", "{n} calls"): "[zh] {n} 次", "{s} s": "{s} [zh]秒"},
+           ("{n} call", "{n} calls"): "[zh] {n} 次", "{s} s": "{s} [zh]秒",
+           "Free quota": "[zh] 免费额度", "Calls over time": "[zh] 调用时间线",
+           RULES["retry-before-reset"]: "[zh] 重置前重试"},
 }
 
 
@@ -109,6 +114,58 @@ def test_the_helpers_write_in_the_translator_they_are_given(tiny):
     assert policy_picker("2025-04", ja).description == "[ja] ポリシー"
 
 
+def quiet_dashboard(**kwargs):
+    from orwidgets.widgets import Dashboard
+
+    return Dashboard(planner={"scheduler": lambda delay, fn: None, **kwargs.pop("planner", {})},
+                     **kwargs)
+
+
+def test_the_dashboard_builds_every_tab_in_its_language(tiny):
+    dash = quiet_dashboard(lang="ja", planner={"lang": "zh"})
+    assert dash.lang == "ja"
+    assert {tab.lang for tab in dash.children} == {"ja"}  # the planner's own lang is overridden
+    assert dash.titles[1] == TINY["ja"]["Free quota"]
+    assert pace_label(dash.quota) == TINY["ja"]["my calls per hour"]
+    assert dash.rps._picker.description == TINY["ja"]["Policy"]
+
+
+def test_the_dashboard_and_its_tabs_follow_set_language_and_the_environment(tiny, monkeypatch):
+    monkeypatch.setenv(i18n.ENV_VAR, "zh")
+    dash = quiet_dashboard()
+    assert {tab.lang for tab in dash.children} | {dash.lang} == {"zh"}
+    assert dash.titles[1] == TINY["zh"]["Free quota"]
+    i18n.set_language("ja")
+    later = quiet_dashboard(lang="zh")
+    assert {tab.lang for tab in later.children} | {later.lang} == {"ja"}
+    assert pace_label(later.quota) == TINY["ja"]["my calls per hour"]
+    assert dash.titles[1] == TINY["zh"]["Free quota"]  # the one built before keeps its language
+
+
+def test_the_timeline_keeps_its_language_and_its_findings_too(tiny):
+    from orwidgets.widgets import JournalTimeline
+
+    i18n.set_language("ja")
+    timeline = JournalTimeline(every_rule_broken()[:23], lang="zh")  # a per-minute finding
+    assert timeline.lang == "ja"
+    assert timeline.figure.layout.title.text == TINY["ja"]["Calls over time"]
+    [(rule, finding)] = finding_cells(timeline)
+    assert rule == "retry-before-reset" and finding.startswith("sent 2 more free-model requests")
+    # Set later, another language wins inside verdict(): the rule's description in the widget's
+    # own language stands in for the finding's sentence.
+    i18n.set_language("zh")
+    timeline.refresh()
+    assert finding_cells(timeline) == [("retry-before-reset", TINY["ja"][RULES[rule]])]
+    assert timeline.figure.layout.title.text == TINY["ja"]["Calls over time"]
+    assert JournalTimeline(title="Mine", lang="ja").figure.layout.title.text == "Mine"
+
+
+def finding_cells(timeline) -> list[tuple[str, str]]:
+    """(rule id, sentence) of each finding listed under the timeline's summary."""
+    cells = re.findall(r'class="orw-timeline-finding"[^>]*>(.*?)</td>', timeline._summary.value)
+    return [tuple(html_text(cell).split(": ", 1)) for cell in cells]
+
+
 @pytest.mark.parametrize("lang", ["ja", "zh"])
 def test_the_real_catalogues_reach_the_free_quota_explorer(lang):
     widget = FreeQuotaExplorer(AccountModel(balance_usd=-1.0), lang=lang)
@@ -153,13 +210,6 @@ def _quota_states():
 TYPED = ["'many'", "'lots'", "'x'", "'25:00'", "nan"]
 
 
-def test_the_free_quota_explorer_shows_only_translated_text(pseudo):
-    for state, widget in _quota_states():
-        texts = shown_texts(widget)
-        assert texts, state
-        assert unmarked(texts, TYPED) == [], state
-
-
 def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
     assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30 UTC)")]) != []
     assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30)")]) == []
@@ -196,12 +246,6 @@ def _rps_states():
     yield "no emulator", RPSExplorer(emulator=object(), policy="2026-08", lang="ja")
 
 
-def test_the_rps_explorer_shows_only_translated_text(pseudo):
-    for state, widget in _rps_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
-
-
 def _planner_states():
     from orwidgets.widgets import DepletionPlanner
 
@@ -236,12 +280,6 @@ def _planner_states():
     yield "a refused number", typed
 
 
-def test_the_depletion_planner_shows_only_translated_text(pseudo):
-    for state, widget in _planner_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
-
-
 def _advisor_states():
     from orwidgets.widgets import TopUpAdvisor
     from orwidgets.widgets.advisor import PRESETS
@@ -260,12 +298,6 @@ def _advisor_states():
     typed = TopUpAdvisor(lang="ja")
     typed._paid.value = float("nan")
     yield "a refused number", typed
-
-
-def test_the_top_up_advisor_shows_only_translated_text(pseudo):
-    for state, widget in _advisor_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
 
 
 #: What the API answered, shown as it came: a key's label, a limit's window, a rate-limit
@@ -325,12 +357,6 @@ def _account_states():
     custom = AccountPanel(target="custom", lang="ja")
     custom.refresh()
     yield "no URL", custom
-
-
-def test_the_account_panel_shows_only_translated_text(pseudo):
-    for state, widget in _account_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, ANSWERED) == [], state
 
 
 #: 2026-03-02 00:00:00 UTC: the emulator's clock in the LiveCalls states (runs move it on).
@@ -398,7 +424,165 @@ def _livecalls_states():
     yield "an emulator that is not one", broken, ["TypeError", "emulator"]
 
 
-def test_live_calls_shows_only_translated_text(pseudo):
-    for state, widget, data in _livecalls_states():
+#: 2026-03-02 12:00:00 UTC: the journal timeline's calls start here.
+NOON = DAY_START + 12 * 3600
+FREE = "meta-llama/llama-3.3-70b-instruct:free"
+PAID = "openai/gpt-4o-mini"
+
+
+def journal_call(t: float, status: int = 200, cls: str = "ok", key: str | None = "sk-or-v1-aaa...aaa",
+                 model: str | None = FREE, **extra):
+    from orwidgets.journal import Entry
+
+    return Entry(NOON + t, status, cls, model=model, key=key, key_id=key, **extra)
+
+
+def every_rule_broken() -> list:
+    """One key's calls that break each of the verdict's five rules once."""
+    minute_reset = int((NOON + 60) * 1000)
+    return (
+        [journal_call(i * 0.1) for i in range(20)]
+        + [journal_call(2 + i * 0.5, 429, "free_per_minute", rate_limit_reset=minute_reset)
+           for i in range(3)]
+        + [journal_call(100 + i, 429, "free_per_day_low", rate_limit_reset=int(DAY_START * 1000)
+                        + 86_400_000) for i in range(2)]
+        + [journal_call(200, 429, "upstream_429", model=PAID, retry_after=10),
+           journal_call(201, model=PAID)]
+        + [journal_call(300 + i, 402, "negative_balance", model="openai/gpt-4o", max_tokens=100)
+           for i in range(2)]
+        + [journal_call(400 + i * 0.2, 429, "paid_rate", model="anthropic/claude-3.5-haiku",
+                        rate_limit_reset=int((NOON + 401) * 1000)) for i in range(2)]
+    )
+
+
+def every_class() -> list:
+    """A call of every class a journal holds (fault kinds, the emulator's own answers, one it
+    does not know), without a key, a model or both."""
+    from orwidgets.client import CallClass
+    from orwidgets.widgets.timeline import _LABELS
+
+    classes = [*(c.value for c in CallClass), *_LABELS, "something_new"]
+    return [journal_call(i, 418 if cls == "something_new" else 429, cls,
+                         key=None if i % 2 else "sk-or-v1-bbb...bbb",
+                         model=None if i % 3 == 0 else PAID, max_tokens=1000 if i % 4 else None,
+                         retry_after=5 if i % 5 == 0 else None)
+            for i, cls in enumerate(classes)]
+
+
+def _timeline_states():
+    from orwidgets.client import CallClass
+    from orwidgets.journal import Journal
+    from orwidgets.verdict import RULES
+    from orwidgets.widgets import JournalTimeline
+    from orwidgets.widgets.timeline import _LABELS
+
+    # Data: rule ids, class ids (a finding names the answer's class), run names, a header name.
+    ids = [*RULES, *(c.value for c in CallClass), *_LABELS, "something_new", "naive",
+           "with_retries", "X-RateLimit-Reset"]
+    yield "nothing to show", JournalTimeline(lang="ja"), ids
+    broken = JournalTimeline(every_rule_broken(), lang="ja")
+    assert sorted(broken.findings["sk-or-v1-aaa...aaa"]) == sorted(RULES)  # all five messages
+    yield "every rule broken", broken, ids
+    yield "every class, no key, no model", JournalTimeline(every_class(), lang="ja"), ids
+    runs = {"naive": every_rule_broken(),
+            "with_retries": [journal_call(0, 429, "upstream_429", retry_after=2),
+                             journal_call(3)]}
+    yield "runs side by side", JournalTimeline(runs, lang="ja"), ids
+    journal = Journal()
+    journal.record(time=NOON, status=401, call_class="no_auth", model=FREE)
+    live = JournalTimeline(journal, lang="ja")
+    journal.record(time=NOON + 1, status=401, call_class="no_auth", model=FREE)
+    live.refresh()
+    yield "a live journal, refreshed", live, ids
+
+
+def _dashboard_states():
+    import sys
+    from unittest import mock
+
+    from orwidgets.widgets import Dashboard, LiveCalls
+
+    quiet = {"scheduler": lambda delay, fn: None}
+    dash = Dashboard(AccountModel(balance_usd=10.0), planner=quiet, lang="ja")
+    assert {tab.lang for tab in dash.children} == {"ja"}
+    yield "every tab", dash, TYPED + ANSWERED
+    dash.rps._slider.value = 42.17
+    yield "after the balance slider", dash, TYPED + ANSWERED
+    dash.quota._toggle.value = True
+    yield "after the top-up toggle", dash, TYPED + ANSWERED
+    dash.advisor._picker.value = "2026-08"
+    yield "under 2026-08", dash, TYPED + ANSWERED
+    yield "no live calls tab", Dashboard(planner=quiet, show_live_calls=False, lang="ja"), \
+        TYPED + ANSWERED
+    with pytest.raises(Exception) as refused:  # what the policy trait says, as data
+        LiveCalls(account=AccountModel(), policy="nope")
+    broken = Dashboard(planner=quiet, live_calls={"policy": "nope"}, lang="ja")
+    assert broken.live_calls is None
+    error = f"{type(refused.value).__name__}: {refused.value}"
+    yield "live calls could not start", broken, [error, *ANSWERED]
+    with mock.patch.dict(sys.modules, {"orwidgets.widgets.livecalls": None}):
+        try:
+            import orwidgets.widgets.livecalls  # noqa: F401
+        except ImportError as exc:
+            missing = str(exc)
+        gone = Dashboard(planner=quiet, lang="ja")
+    yield "live calls not installed", gone, [missing, *ANSWERED]
+
+
+def typed(states):
+    for state, widget in states:
+        yield state, widget, TYPED
+
+
+#: Every widget class, and the states a reader reaches in it: ``(state, widget, data)``, where
+#: ``data`` is what it may show untranslated (what was typed, what an API answered, ids).
+SHOWN = {
+    "FreeQuotaExplorer": lambda: typed(_quota_states()),
+    "RPSExplorer": lambda: typed(_rps_states()),
+    "DepletionPlanner": lambda: typed(_planner_states()),
+    "TopUpAdvisor": lambda: typed(_advisor_states()),
+    "AccountPanel": lambda: ((state, w, ANSWERED) for state, w in _account_states()),
+    "LiveCalls": lambda: ((state, w, data + ANSWERED) for state, w, data in _livecalls_states()),
+    "JournalTimeline": _timeline_states,
+    "Dashboard": _dashboard_states,
+}
+
+
+def test_every_widget_has_its_pseudo_language_states():
+    """A widget added to ``orwidgets.widgets`` fails here until its states are in SHOWN."""
+    import ipywidgets as W
+
+    import orwidgets
+    import orwidgets.widgets as widgets
+
+    def widget_classes(module):
+        return {name for name in module.__all__
+                if isinstance(value := getattr(module, name), type) and issubclass(value, W.Widget)}
+
+    assert widget_classes(widgets) == set(SHOWN)
+    assert widget_classes(orwidgets) <= set(SHOWN)
+
+
+@pytest.mark.parametrize("name", sorted(SHOWN))
+def test_no_text_a_widget_shows_escapes_the_catalogue(pseudo, name):
+    seen = 0
+    for state, widget, data in SHOWN[name]():
+        assert widget.lang == "ja", state
         texts = shown_texts(widget)
-        assert unmarked(texts, data + ANSWERED) == [], state
+        assert texts, state
+        assert unmarked(texts, data) == [], state
+        seen += 1
+    assert seen >= 3
+
+
+def test_the_errors_a_widget_raises_at_the_reader_are_translated(pseudo):
+    from orwidgets.emulator import DEMO_ACCOUNTS
+    from orwidgets.widgets import AccountPanel, JournalTimeline
+
+    with pytest.raises(ValueError) as bad_demo:
+        AccountPanel(demo_account="nope", lang="ja")
+    with pytest.raises(TypeError) as bad_source:
+        JournalTimeline(42, lang="ja")
+    names = [demo.name for demo in DEMO_ACCOUNTS] + ["member"]
+    assert unmarked([("demo_account", str(bad_demo.value))], ["'nope'", *names]) == []
+    assert unmarked([("source", str(bad_source.value))], ["int"]) == []
