@@ -186,7 +186,8 @@ def test_every_label_has_room_for_its_text(name, language):
                 layout=W.Layout(width="300px")), "dropdown option"),
     # 11 wide characters need about 150 px: more than the 148 px of a button
     (W.Button(description="シミュレーションで確認"), "button"),
-    (W.Tab(children=[W.HTML()], titles=["ライブ呼び出しとシミュレーション"]), "tab title"),
+    (W.Tab(children=[W.HTML()], titles=["ライブ呼び出しとシミュレーション"]),
+     "tab title"),
 ])
 def test_the_check_catches_the_cut_labels_of_issue_13(widget, problem):
     found = problems_of(widget)
