@@ -401,9 +401,11 @@ class Preset:
     key:
         Short id (``"minute"``, ``"day"``, ...).
     label:
-        The text on the preset picker (the DOM contract fixes these).
-    description:
-        What happens and why, in two sentences.
+        The text on the preset picker (the DOM contract fixes these), in English: the name code
+        picks a preset by in every language; a widget shows it translated (an ``N_`` msgid).
+    about:
+        What happens and why, in two sentences: an ``N_`` msgid whose ``{fields}`` are
+        :attr:`facts`. :attr:`description` is it in English, :meth:`describe` in a language.
     policy:
         The version the scenario needs: it switches the emulator to it and back afterwards
         (``None``: it runs under whatever version it is given).
@@ -415,10 +417,20 @@ class Preset:
 
     key: str
     label: str
-    description: str
+    about: str
     script: Script = field(repr=False)
     _expected: Callable[[PolicyVersion], dict[CallClass, int]] = field(repr=False)
     policy: str | None = None
+    facts: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def description(self) -> str:
+        """What happens and why, in English."""
+        return self.describe()
+
+    def describe(self, translate: Callable[[str], str] = str) -> str:
+        """What happens and why, through ``translate`` (a translator: ``translator(lang)``)."""
+        return translate(self.about).format(**self.facts)
 
     def runs_under(self, policy: str | PolicyVersion | None = None) -> PolicyVersion:
         """The version a run asked for ``policy`` uses: the preset's own, else ``policy``."""
@@ -744,91 +756,94 @@ def _free_ended_expected(v: PolicyVersion) -> dict[CallClass, int]:
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "minute", N_("21 free calls in one minute"),
-        f"A fresh account sends {FREE_PER_MINUTE + 1} free-model calls inside one clock minute: "
-        f"{FREE_PER_MINUTE} pass, the last gets the per-minute 429 (X-RateLimit-Reset: the next "
-        "minute).",
-        _minute, _minute_expected,
+        N_("A fresh account sends {calls} free-model calls inside one clock minute: {limit} pass, "
+           "the last gets the per-minute 429 (X-RateLimit-Reset: the next minute)."),
+        _minute, _minute_expected, facts={"calls": FREE_PER_MINUTE + 1, "limit": FREE_PER_MINUTE},
     ),
     Preset(
         "day", N_("the 51st free call of the day"),
-        "A never-topped-up account spends its daily free quota from 00:00 UTC, "
-        f"{FREE_PER_MINUTE} calls a minute (the preset moves the emulator clock a minute at a "
-        "time); one more call gets the per-day 429 until the next 00:00 UTC.",
-        _day, _day_expected,
+        N_("A never-topped-up account spends its daily free quota from 00:00 UTC, {limit} calls a "
+           "minute (the preset moves the emulator clock a minute at a time); one more call gets "
+           "the per-day 429 until the next 00:00 UTC."),
+        _day, _day_expected, facts={"limit": FREE_PER_MINUTE},
     ),
     Preset(
         "topup", N_("1,000-call day after a $10 top-up"),
-        "The account buys the threshold in credits once, which raises the daily free quota; it "
-        f"spends it {FREE_PER_MINUTE} calls a clock minute (the emulator clock moves), and one "
-        "more call gets the high-balance per-day 429.",
-        _topped_up_day, _topped_up_expected,
+        N_("The account buys the threshold in credits once, which raises the daily free quota; it "
+           "spends it {limit} calls a clock minute (the emulator clock moves), and one more call "
+           "gets the high-balance per-day 429."),
+        _topped_up_day, _topped_up_expected, facts={"limit": FREE_PER_MINUTE},
     ),
     Preset(
         "burst", N_("paid burst above your RPS"),
-        f"A ${BURST_BALANCE_USD:.0f} balance buys {paid_rps(BURST_BALANCE_USD, '2025-04')} paid "
-        f"requests per second under 2025-04: a burst of {BURST_CALLS} in one second gets "
-        f"{paid_rps(BURST_BALANCE_USD, '2025-04')} through and the rest paid-rate 429s (the "
-        f"current docs have no such cap: all {BURST_CALLS} pass).",
+        N_("A {balance} balance buys {rps} paid requests per second under 2025-04: a burst of "
+           "{calls} in one second gets {rps} through and the rest paid-rate 429s (the current "
+           "docs have no such cap: all {calls} pass)."),
         _paid_burst, _paid_burst_expected,
+        facts={"balance": f"${BURST_BALANCE_USD:.0f}", "calls": BURST_CALLS,
+               "rps": paid_rps(BURST_BALANCE_USD, "2025-04")},
     ),
     Preset(
         "drain", N_("balance drains mid-burst and RPS falls"),
-        "The balance starts just above $1 (2 RPS); the second paid call takes it under $1 and the "
-        "rate falls to 1 inside the same second. Two seconds later it no longer covers max_tokens: "
-        "402.",
+        N_("The balance starts just above $1 (2 RPS); the second paid call takes it under $1 and "
+           "the rate falls to 1 inside the same second. Two seconds later it no longer covers "
+           "max_tokens: 402."),
         _drain, _drain_expected,
     ),
     Preset(
         "negative", N_("negative balance blocks free models"),
-        "An account at -$0.50 calls a free model and a paid one: every call answers 402, free ones "
-        "included. Adding credits to get above zero is the only way out.",
+        N_("An account at -$0.50 calls a free model and a paid one: every call answers 402, free "
+           "ones included. Adding credits to get above zero is the only way out."),
         _negative, _negative_expected,
     ),
     Preset(
         "upstream", N_("upstream provider 429 with Retry-After"),
-        "The provider behind the free model is saturated (emulator fault injection): every third "
-        "call gets 'Provider returned error' with Retry-After, even with credits. Back off and "
-        "retry; this is not your quota.",
+        N_("The provider behind the free model is saturated (emulator fault injection): every "
+           "third call gets 'Provider returned error' with Retry-After, even with credits. Back "
+           "off and retry; this is not your quota."),
         _upstream, _upstream_expected,
     ),
     Preset(
         "in_flight", N_("fan-out on a small balance: in-flight 402"),
-        f"Under {TODAY_POLICY}: {FANOUT_CALLS} paid calls start at once (each runs "
-        f"{FANOUT_RUN_MS} ms) on a balance whose in-flight budget holds {FANOUT_FIT} of them. "
-        f"{FANOUT_FIT} pass; the others get 402 in_flight_budget_exhausted with Retry-After, "
-        "although the balance covers them all. A client that reads it as 'out of credits' "
-        "stops here.",
+        N_("Under {policy}: {calls} paid calls start at once (each runs {ms} ms) on a balance "
+           "whose in-flight budget holds {fit} of them. {fit} pass; the others get 402 "
+           "in_flight_budget_exhausted with Retry-After, although the balance covers them all. A "
+           "client that reads it as 'out of credits' stops here."),
         _in_flight, _in_flight_expected, TODAY_POLICY,
+        facts={"policy": TODAY_POLICY, "calls": FANOUT_CALLS, "ms": FANOUT_RUN_MS,
+               "fit": FANOUT_FIT},
     ),
     Preset(
         "in_flight_retry", N_("the same fan-out, recovered by with_retries"),
-        f"The same {FANOUT_CALLS} calls, each through with_retries: the refused ones wait "
-        "Retry-After (on the emulator's clock: nobody waits two minutes), the running calls "
-        "settle, and the retries pass. Every call ends ok.",
+        N_("The same {calls} calls, each through with_retries: the refused ones wait Retry-After "
+           "(on the emulator's clock: nobody waits two minutes), the running calls settle, and "
+           "the retries pass. Every call ends ok."),
         _in_flight_retried, _in_flight_retried_expected, TODAY_POLICY,
+        facts={"calls": FANOUT_CALLS},
     ),
     Preset(
         "key_limit", N_("a key's daily limit runs out: 403"),
-        f"A management key creates a key (POST /api/v1/keys) whose daily limit pays "
-        f"{KEY_LIMIT_CALLS} calls; the next {KEY_LIMIT_EXTRA} get 403 Key limit exceeded (daily "
-        "limit), saying when it resets, although the account has credits. At 00:00 UTC (the "
-        "emulator's clock moves) the limit pays again.",
+        N_("A management key creates a key (POST /api/v1/keys) whose daily limit pays {calls} "
+           "calls; the next {extra} get 403 Key limit exceeded (daily limit), saying when it "
+           "resets, although the account has credits. At 00:00 UTC (the emulator's clock moves) "
+           "the limit pays again."),
         _key_limit, _key_limit_expected, TODAY_POLICY,
+        facts={"calls": KEY_LIMIT_CALLS, "extra": KEY_LIMIT_EXTRA},
     ),
     Preset(
         "capacity", N_("all providers at capacity: 429"),
-        f"Every provider of the free model is full on one call in {CAPACITY_EVERY} (fault "
-        "injection): 429 capacity_exhausted with error.availability (retryable, retry_after) "
-        "and Retry-After. Wait retry_after, or switch to a model in fallback_models.",
-        _capacity, _capacity_expected, TODAY_POLICY,
+        N_("Every provider of the free model is full on one call in {every} (fault injection): "
+           "429 capacity_exhausted with error.availability (retryable, retry_after) and "
+           "Retry-After. Wait retry_after, or switch to a model in fallback_models."),
+        _capacity, _capacity_expected, TODAY_POLICY, facts={"every": CAPACITY_EVERY},
     ),
     Preset(
         "free_ended", N_("free variant ended: 404, then the paid model"),
-        f"The free model's promotion has ended (fault injection): {FREE_ENDED_CALLS} calls get "
-        "404 free_variant_ended, whose availability.fallback_models names the paid model. Then "
-        "one call through with_retries(follow_fallbacks=True) switches to it: opt-in, because "
-        "the paid model costs money.",
-        _free_ended, _free_ended_expected, TODAY_POLICY,
+        N_("The free model's promotion has ended (fault injection): {calls} calls get 404 "
+           "free_variant_ended, whose availability.fallback_models names the paid model. Then one "
+           "call through with_retries(follow_fallbacks=True) switches to it: opt-in, because the "
+           "paid model costs money."),
+        _free_ended, _free_ended_expected, TODAY_POLICY, facts={"calls": FREE_ENDED_CALLS},
     ),
 )
 

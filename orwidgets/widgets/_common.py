@@ -4,6 +4,12 @@ guarded observers, a debouncing scheduler and the secret-key field.
 Light and dark themes: HTML uses JupyterLab's CSS variables (with fallbacks for Voila and the
 classic notebook) instead of hard-coded black; figures get a transparent background, mid-grey
 text and translucent grid lines, which read on both.
+
+Language: every widget takes ``lang=`` and keeps the :class:`~orwidgets.i18n.Translator` it was
+built with (``self._``), so :func:`orwidgets.set_language` changes the widgets made afterwards, not
+the ones on the page. The helpers here take that translator as ``_`` (English when left out).
+Numbers and money read the same in every language: ``$1,234.56``, ``1,000``, ``-$5.00`` ([inv]
+``fmt_usd``/``fmt_count`` below say why); the words around them are translated.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import inspect
 import math
 import traceback
 from collections.abc import Callable
@@ -22,10 +29,20 @@ import ipywidgets as W
 from traitlets import TraitError, Unicode, default
 
 from .._secret import SecretKey, key_from_env
-from ..policy import POLICIES, PolicyVersion, format_usd, get_policy
+from ..i18n import Translator, translator
+from .. import policy as _policy
+from ..policy import CURRENT_ALIAS, POLICIES, PolicyVersion, format_usd, get_policy
 from . import _plotly_once
 
 __all__ = [
+    "ENGLISH",
+    "widget_translator",
+    "plural_n",
+    "html_text",
+    "rps_rule_name",
+    "paid_rps_sentence",
+    "class_label",
+    "class_advice",
     "figure_widget",
     "KeyBox",
     "COLORS",
@@ -33,11 +50,11 @@ __all__ = [
     "fmt_usd",
     "fmt_usd_fine",
     "fmt_count",
-    "fmt_plural",
     "fmt_duration",
     "fmt_clock",
     "esc",
     "policy_picker",
+    "policy_label",
     "policy_caption",
     "Notice",
     "guarded",
@@ -82,23 +99,108 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+# --- language ------------------------------------------------------------------------------------
+
+#: English whatever :func:`orwidgets.set_language` says: the helpers' default, for callers that
+#: pass no translator (Python code, tests), which then read as they always did.
+ENGLISH = Translator("en")
+
+
+def widget_translator(lang: str | None) -> Translator:
+    """The translator a widget keeps: :func:`orwidgets.set_language` first, then ``lang``, then
+    ``ORWIDGETS_LANG``, then English (:func:`orwidgets.i18n.get_language`), resolved once, when the
+    widget is built."""
+    return translator(lang)
+
+
+def plural_n(count: float | None) -> int:
+    """The ``n`` a catalogue's plural rule is given for a count written by :func:`fmt_count`:
+    exactly 1 is singular, every other count (0, 2.5, ``None``) plural, as English reads them
+    ("1 call", "0 calls", "2.5 calls"). Japanese and Chinese have one form for every ``n``."""
+    if count is None:
+        return 2
+    number = float(count)
+    if number == 1:
+        return 1
+    return int(abs(number)) if number.is_integer() and abs(number) < 2**31 else 2
+
+
+def html_text(template: str, **fields: str) -> str:
+    """A translated sentence as HTML text (not an attribute): its words escaped, its ``{fields}``
+    put in as given (each already HTML: an escaped value, a ``<b>`` number). Keeps markup out of
+    the catalogues while a translator still moves every field where the sentence needs it."""
+    return html.escape(template, quote=False).format(**fields)
+
+
+# --- text the widgets show from other modules ----------------------------------------------------
+#
+# Those modules keep their text in English, marked for the catalogues where they write it (the
+# msgids are the English text); a widget translates it when it shows it. Where a module offers
+# more than the msgid (a rule name with its number, OpenRouter's remedy_hint quoted in English
+# with our wording for the other languages), these use it when it is there.
+
+
+def rps_rule_name(rule: str, _: Translator = ENGLISH) -> str:
+    """The name of the rule behind a paid RPS (``RpsAnswer.rule``: ``"rounded up"``,
+    ``"cap 500"``) in ``_``'s language; the rule itself stays the id code compares."""
+    rules = getattr(_policy, "RPS_RULES", None)  # its msgids, with "{n}" for the number
+    head, _sep, number = rule.rpartition(" ")
+    if rules and number.isdigit() and f"{head} {{n}}" in rules:
+        return _(rules[f"{head} {{n}}"]).format(n=number)
+    if rules and rule in rules:
+        return _(rules[rule])
+    return _(rule)
+
+
+_EXPLAINS_IN = "lang" in inspect.signature(_policy.explain_paid_rps).parameters
+
+
+def paid_rps_sentence(balance_usd: float, version: PolicyVersion,
+                      _: Translator = ENGLISH) -> str:
+    """:func:`orwidgets.policy.explain_paid_rps`'s sentence for the reader, in ``_``'s
+    language."""
+    if _EXPLAINS_IN:
+        return _policy.explain_paid_rps(balance_usd, version, lang=_.lang).text
+    return _(_policy.explain_paid_rps(balance_usd, version).text)
+
+
+def class_label(call_class: Any, _: Translator = ENGLISH) -> str:
+    """A :class:`~orwidgets.client.CallClass` label (``429 free per-minute``), translated."""
+    return _(call_class.label)
+
+
+def class_advice(call_class: Any, _: Translator = ENGLISH) -> str:
+    """What a client should do after an answer of ``call_class``, in ``_``'s language: where the
+    English advice is OpenRouter's own ``remedy_hint`` (never translated), the class gives our
+    wording of it for the other languages."""
+    text = getattr(call_class, "advice_text", None)
+    if text is not None:
+        return text().render(_.lang)
+    return _(call_class.advice)
+
+
 # --- formatting ---------------------------------------------------------------------------------
 
 
-def fmt_usd(value: float | None) -> str:
-    """``$1,234.56``; ``-$0.50`` (the sign before the dollar, everywhere); ``unknown`` for
-    ``None``. A value that rounds to zero cents is ``$0.00``, never ``-$0.00``."""
+def fmt_usd(value: float | None, _: Translator = ENGLISH) -> str:
+    """``$1,234.56``; ``-$0.50`` (the sign before the dollar, everywhere); ``unknown`` (in ``_``'s
+    language) for ``None``. A value that rounds to zero cents is ``$0.00``, never ``-$0.00``.
+
+    [inv] The same in every language: OpenRouter bills in US dollars and writes them so; Japanese
+    and Chinese developers read ``$10`` and ``-$5.00`` as English does (both glossaries write
+    them so, with half-width digits and thousands commas), while Babel's currency format would
+    turn Chinese into ``US$10.00`` and the widgets would no longer match the notebooks' text."""
     if value is None:
-        return "unknown"
+        return _("unknown")
     return format_usd(value)
 
 
-def fmt_usd_fine(value: float | None, digits: int = 3) -> str:
+def fmt_usd_fine(value: float | None, digits: int = 3, _: Translator = ENGLISH) -> str:
     """:func:`fmt_usd` for amounts that can be fractions of a cent (what one request holds):
     below a dollar, ``digits`` significant digits (``$0.00246``, ``$0.5``); cents (``$0.01``)
     and whole amounts as :func:`fmt_usd` writes them. ``unknown`` for ``None``."""
     if value is None:
-        return "unknown"
+        return _("unknown")
     amount = abs(float(value))
     if amount == 0 or amount >= 1 or round(amount, 2) == amount:
         return fmt_usd(value)
@@ -109,12 +211,13 @@ def fmt_usd_fine(value: float | None, digits: int = 3) -> str:
     return f"{'-' if value < 0 else ''}${text}"
 
 
-def fmt_count(value: float | None) -> str:
+def fmt_count(value: float | None, _: Translator = ENGLISH) -> str:
     """``1,000``, ``2.5``, ``0.33`` (thousands separators, at most two decimals, no trailing
     zeros); ``unknown`` for ``None``. Every count and rate a widget prints goes through here, so
-    "1000" never stands beside "1,000"."""
+    "1000" never stands beside "1,000". [inv] The same in every language (Babel's
+    ``format_decimal`` writes ``1,000`` for ``ja`` and ``zh`` too)."""
     if value is None:
-        return "unknown"
+        return _("unknown")
     number = float(value)
     if number.is_integer():
         return f"{int(number):,}"
@@ -122,29 +225,24 @@ def fmt_count(value: float | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fmt_plural(count: float | None, singular: str, plural: str | None = None) -> str:
-    """``1 paid request``, ``2 paid requests``, ``1,000 calls``: the count, then the word in the
-    number it needs (``plural`` defaults to ``singular + "s"``; only the exact count 1 takes the
-    singular)."""
-    word = singular if count is not None and float(count) == 1 else (plural or singular + "s")
-    return f"{fmt_count(count)} {word}"
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``45 s``, ``20 min``, ``3 h 05 min``, ``2 d 04 h``; ``never`` for ``None``."""
+def fmt_duration(seconds: float | None, _: Translator = ENGLISH) -> str:
+    """``45 s``, ``20 min``, ``3 h 05 min``, ``2 d 04 h`` (``45 秒``, ``3 小时 05 分`` ...);
+    ``never`` for ``None``."""
     if seconds is None:
-        return "never"
+        return _("never")
     s = max(0, int(round(seconds)))
     if s < 60:
-        return f"{s} s"
+        return _("{s} s").format(s=s)
     minutes, sec = divmod(s, 60)
     if minutes < 60:
-        return f"{minutes} min" + (f" {sec:02d} s" if sec else "")
+        if sec:
+            return _("{m} min {s} s").format(m=minutes, s=f"{sec:02d}")
+        return _("{m} min").format(m=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes:02d} min"
+        return _("{h} h {m} min").format(h=hours, m=f"{minutes:02d}")
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours:02d} h"
+    return _("{d} d {h} h").format(d=days, h=f"{hours:02d}")
 
 
 def fmt_clock(seconds_of_day: float) -> str:
@@ -156,12 +254,23 @@ def fmt_clock(seconds_of_day: float) -> str:
 # --- policy picker and caption -------------------------------------------------------------------
 
 
-def policy_picker(value: str, description: str = "Policy") -> W.Dropdown:
-    """A dropdown over :data:`orwidgets.policy.POLICIES` (labels carry the period)."""
+def policy_label(version: str | PolicyVersion, _: Translator = ENGLISH) -> str:
+    """The picker's name of a version: its id and title (``2025-04: 50 a day, ...``), and
+    ``[current]`` on the version ``current`` names; :attr:`PolicyVersion.label` in English."""
+    v = get_policy(version)
+    if v.is_current:
+        return _("{id}: {title} [{alias}]").format(id=v.id, title=_(v.title), alias=CURRENT_ALIAS)
+    return _("{id}: {title}").format(id=v.id, title=_(v.title))
+
+
+def policy_picker(value: str, _: Translator = ENGLISH,
+                  description: str | None = None) -> W.Dropdown:
+    """A dropdown over :data:`orwidgets.policy.POLICIES` (labels carry the title); the values are
+    the version ids, in every language."""
     picker = W.Dropdown(
-        options=[(v.label, v.id) for v in POLICIES.values()],
+        options=[(policy_label(v, _), v.id) for v in POLICIES.values()],
         value=get_policy(value).id,  # "current" selects the dated version it names
-        description=description,
+        description=_("Policy") if description is None else description,
         style={"description_width": "initial"},
         layout=W.Layout(width="auto", max_width="640px"),
     )
@@ -169,28 +278,34 @@ def policy_picker(value: str, description: str = "Policy") -> W.Dropdown:
     return picker
 
 
-def policy_caption(policy: str | PolicyVersion) -> str:
+def policy_caption(policy: str | PolicyVersion, _: Translator = ENGLISH) -> str:
     """HTML naming the version and its period, once (every widget shows it under its picker).
 
     The picker above already reads "id: title", so the caption adds what it does not say: the
     period, as the version's own ``in_force_text`` ("about 2025-04-08 to mid-2025"). It used to
     repeat the title and give the period twice (that text and the approximate ISO dates)."""
     v = get_policy(policy)
-    newest = " (what <code>current</code> names)" if v.is_current else ""
-    return (
-        f'<span class="orw-policy-caption" style="color:{CSS["muted"]}">Rules: '
-        f'<b style="color:{CSS["fg"]}">{esc(v.id)}</b>{newest}, in force '
-        f"{esc(v.in_force_text)}.</span>"
-    )
+    fields = {"id": f'<b style="color:{CSS["fg"]}">{esc(v.id)}</b>',
+              "period": esc(_(v.in_force_text))}
+    if v.is_current:
+        text = html_text(_("Rules: {id} (what {current} names), in force {period}."),
+                         current=f"<code>{esc(CURRENT_ALIAS)}</code>", **fields)
+    else:
+        text = html_text(_("Rules: {id}, in force {period}."), **fields)
+    return f'<span class="orw-policy-caption" style="color:{CSS["muted"]}">{text}</span>'
 
 
 # --- notices and guarded observers ---------------------------------------------------------------
 
 
 class Notice:
-    """A small message area inside a widget: clamped values, explanations, caught errors."""
+    """A small message area inside a widget: clamped values, explanations, caught errors.
 
-    def __init__(self) -> None:
+    ``_`` is the widget's translator: :func:`set_number` and :func:`guarded` write their messages
+    with it."""
+
+    def __init__(self, _: Translator = ENGLISH) -> None:
+        self._ = _
         self.widget = W.HTML("", layout=W.Layout(min_height="0"))
         self.widget.add_class("orw-notice")
         self.text = ""
@@ -223,7 +338,8 @@ def guarded(notice: Notice) -> Callable[[Callable[..., Any]], Callable[..., Any]
                 return fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - shown to the reader, never re-raised
                 notice.last_traceback = traceback.format_exc()  # type: ignore[attr-defined]
-                notice.show(f"Something went wrong: {type(exc).__name__}: {exc}", "error")
+                notice.show(notice._("Something went wrong: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"), "error")
                 return None
 
         return inner
@@ -236,17 +352,21 @@ def set_number(
 ) -> bool:
     """Set ``owner.name = value`` from a typed field; explain bad values, report clamps.
 
-    Returns ``True`` when the value was taken (possibly clamped), ``False`` when it was refused
-    (the previous value stays).
+    ``label`` names the field as the reader sees it (translated by the caller); the messages are
+    in the notice's language. Returns ``True`` when the value was taken (possibly clamped),
+    ``False`` when it was refused (the previous value stays).
     """
+    _ = notice._
     label = label or name
     try:
         number = float(value)
     except (TypeError, ValueError):
-        notice.show(f"{label}: {value!r} is not a number; kept {getattr(owner, name)!r}.")
+        notice.show(_("{field}: {value} is not a number; kept {kept}.").format(
+            field=label, value=repr(value), kept=repr(getattr(owner, name))))
         return False
     if not math.isfinite(number):
-        notice.show(f"{label}: {value!r} is not a finite number; kept {getattr(owner, name)!r}.")
+        notice.show(_("{field}: {value} is not a finite number; kept {kept}.").format(
+            field=label, value=repr(value), kept=repr(getattr(owner, name))))
         return False
     current = getattr(owner, name)
     if isinstance(current, int) and not isinstance(current, bool):
@@ -254,12 +374,12 @@ def set_number(
     try:
         setattr(owner, name, number)
     except TraitError as exc:
-        notice.show(f"{label}: {exc}")
+        notice.show(_("{field}: {error}").format(field=label, error=exc))
         return False
     taken = getattr(owner, name)
     if taken != number:
-        notice.show(f"{label}: {fmt_count(number)} is out of range; clamped to "
-                    f"{fmt_count(taken)}.")
+        notice.show(_("{field}: {value} is out of range; clamped to {taken}.").format(
+            field=label, value=fmt_count(number, _), taken=fmt_count(taken, _)))
     else:
         notice.clear()
     return True
@@ -493,15 +613,16 @@ class KeyField:
     """
 
     def __init__(self, env_name: str = "OPENROUTER_API_KEY",
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None, _: Translator = ENGLISH) -> None:
+        self._ = _
         self._env_name = env_name
         self._key: SecretKey | None = key_from_env(env_name)
         self.from_env = self._key is not None
         self._on_change = on_change
         self.box = KeyBox(
             value="",
-            placeholder="paste your key (kept in memory only)",
-            description="API key",
+            placeholder=_("paste your key (kept in memory only)"),
+            description=_("API key"),
             layout=W.Layout(width="360px"),
         )
         self.box.add_class("orw-key-input")
@@ -534,19 +655,22 @@ class KeyField:
         self.box.value = ""
         try:
             self._key = SecretKey(value)
-        except ValueError as exc:
+        except ValueError:  # (only blank text gets here: the box sends strings)
             self._key = None
-            self.status.value = f'<span style="color:{CSS["error"]}">{esc(exc)}</span>'
+            text = self._("The key you pasted is empty; nothing was kept.")
+            self.status.value = f'<span style="color:{CSS["error"]}">{esc(text)}</span>'
             return
         self._show()
         if self._on_change is not None:
             self._on_change()
 
     def _show(self) -> None:
+        _ = self._
         if self._key is None:
-            self.status.value = f'<span style="color:{CSS["muted"]}">no key given</span>'
+            text = _("no key given")
+        elif self.from_env:
+            text = _("key {key} (from {variable})").format(key=self._key.masked,
+                                                         variable=self._env_name)
         else:
-            where = "from OPENROUTER_API_KEY" if self.from_env else "in memory"
-            self.status.value = (
-                f'<span style="color:{CSS["muted"]}">key {esc(self._key.masked)} ({where})</span>'
-            )
+            text = _("key {key} (in memory)").format(key=self._key.masked)
+        self.status.value = f'<span style="color:{CSS["muted"]}">{esc(text)}</span>'

@@ -20,32 +20,37 @@ from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Unicode, link
 
 from .._secret import SecretKey
 from ..engine import day_reset_ms, window_reset_s
+from ..i18n import N_, Translator
 from ..policy import LIMIT_RESETS, POLICIES, PolicyVersion, daily_free_quota, get_policy
 from ._common import (
     CSS,
+    ENGLISH,
     KeyField,
     Notice,
     esc,
     fmt_clock,
     fmt_count,
     fmt_duration,
-    fmt_plural,
     fmt_usd,
     guarded,
+    html_text,
+    plural_n,
     policy_caption,
     policy_picker,
+    widget_translator,
 )
 from ._model import AccountModel, PolicyId
 
 __all__ = ["AccountReading", "read_account", "AccountStatus", "AccountPanel", "TARGETS"]
 
-#: Where the panel can read from.
-TARGETS = {"emulator": "in-kernel emulator", "openrouter": "OpenRouter API", "custom": "custom URL"}
+#: Where the panel can read from (id -> the picker's label, translated when shown).
+TARGETS = {"emulator": N_("in-kernel emulator"), "openrouter": N_("OpenRouter API"),
+           "custom": N_("custom URL")}
 
 #: The first version whose GET /key reports today's free requests (free_model_daily_requests).
 _FIRST_FREE_COUNTER = next(v.id for v in POLICIES.values() if v.key_shape == "2026")
 
-_FORBIDDEN_NOTE = (
+_FORBIDDEN_NOTE = N_(
     "GET /api/v1/credits answered 403: under the current docs only management keys may read "
     "credits, so this key cannot see the balance or the credits purchased. Use a management key, "
     "or read them at Settings > Credits on openrouter.ai. The rest of the panel comes from "
@@ -64,8 +69,8 @@ def _int(value: Any) -> int | None:
 
 
 #: How the panel names a key-limit period (``limit_reset``; ``None``: for all time).
-_PERIODS = {"daily": "a day", "weekly": "a week (Monday to Sunday, UTC)",
-            "monthly": "a calendar month (UTC)", None: "for all time (it never resets)"}
+_PERIODS = {"daily": N_("a day"), "weekly": N_("a week (Monday to Sunday, UTC)"),
+            "monthly": N_("a calendar month (UTC)"), None: N_("for all time (it never resets)")}
 
 
 @dataclass
@@ -119,27 +124,33 @@ class AccountReading:
         return self.limit_remaining_usd is not None and self.limit_remaining_usd <= 0
 
 
-def _explain_failure(what: str, result: Any) -> str:
+def _explain_failure(what: str, result: Any, _: Translator = ENGLISH) -> str:
+    """Why a call failed, around the answer's own message (OpenRouter's, never translated)."""
     status = getattr(result, "status", None)
     message = getattr(result, "message", None) or ""
     if status is None:
-        return f"{what}: no answer ({message or 'network error'})."
+        if not message:
+            return _("{call}: no answer (network error).").format(call=what)
+        return _("{call}: no answer ({message}).").format(call=what, message=message)
     if status == 401:
-        return f"{what}: 401, the key was not accepted ({message})."
-    return f"{what}: HTTP {status} ({message})."
+        return _("{call}: 401, the key was not accepted ({message}).").format(
+            call=what, message=message)
+    return _("{call}: HTTP {status} ({message}).").format(call=what, status=status,
+                                                         message=message)
 
 
-def read_account(client: Any, now: float) -> AccountReading:
+def read_account(client: Any, now: float, _: Translator = ENGLISH) -> AccountReading:
     """Call ``client.get_key()`` and ``client.get_credits()`` and parse both.
 
     ``client`` is anything with those two methods returning results with ``.status``, ``.body``
     and ``.message`` (an :class:`orwidgets.client.OpenRouterClient`, or a fake in tests). Never
-    raises for an HTTP or network failure: those become ``ok=False`` and a message.
+    raises for an HTTP or network failure: those become ``ok=False`` and a message (in ``_``'s
+    language, around the answer's own message).
     """
     reading = AccountReading(now=now)
     key = client.get_key()
     if getattr(key, "status", None) != 200 or not isinstance(getattr(key, "body", None), dict):
-        reading.message = _explain_failure("GET /api/v1/key", key)
+        reading.message = _explain_failure("GET /api/v1/key", key, _)
         return reading
     data = key.body.get("data") or {}
     reading.ok = True
@@ -164,7 +175,8 @@ def read_account(client: Any, now: float) -> AccountReading:
         reading.usage_daily_usd = _num(data.get("usage_daily"))
     rate = data.get("rate_limit")
     if isinstance(rate, dict) and rate.get("requests") not in (None, -1):
-        reading.rate_limit = f"{rate.get('requests')} requests per {rate.get('interval')}"
+        reading.rate_limit = _("{requests} requests per {interval}").format(
+            requests=rate.get("requests"), interval=rate.get("interval"))
 
     credits = client.get_credits()
     status = getattr(credits, "status", None)
@@ -178,10 +190,10 @@ def read_account(client: Any, now: float) -> AccountReading:
             reading.balance_usd = total - used
     elif status == 403:
         reading.credits_status = "forbidden"
-        reading.credits_message = _FORBIDDEN_NOTE
+        reading.credits_message = _(_FORBIDDEN_NOTE)
     else:
         reading.credits_status = "error"
-        reading.credits_message = _explain_failure("GET /api/v1/credits", credits)
+        reading.credits_message = _explain_failure("GET /api/v1/credits", credits, _)
     reading.message = "read"
     return reading
 
@@ -223,6 +235,10 @@ class AccountPanel(W.VBox):
     clock : callable, optional
         Unix seconds for the reset countdown; default the emulator's clock for the emulator target,
         else :func:`time.time`.
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (:func:`orwidgets.set_language` wins, then this, then
+        ``ORWIDGETS_LANG``); kept for the widget's life. What the API answered (a key's label,
+        an error's message) is shown as it came.
     """
 
     policy = PolicyId(help="Policy version id (linked to the account)")
@@ -237,37 +253,42 @@ class AccountPanel(W.VBox):
                  api_key: SecretKey | str | None = None,
                  client_factory: Callable[[str, SecretKey | None], Any] | None = None,
                  emulator_factory: Callable[[], Any] | None = None,
-                 clock: Callable[[], float] | None = None, **kwargs: Any) -> None:
+                 clock: Callable[[], float] | None = None, lang: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._ = _ = widget_translator(lang)
+        self.lang = _.lang
         self.account = account if account is not None else AccountModel()
         self.status = AccountStatus()
         self._client_factory = client_factory
         self._emulator_factory = emulator_factory
         self._clock = clock
         self._handle: Any = None
-        self._notice = Notice()
-        self._key = KeyField(on_change=None)
+        self._notice = Notice(_)
+        self._key = KeyField(on_change=None, _=_)
         if api_key is not None:
             self._key.set_key(api_key)
         style = {"description_width": "initial"}
-        self._picker = policy_picker(self.account.policy)
+        self._picker = policy_picker(self.account.policy, _)
         self._caption = W.HTML()
-        self._target = W.Dropdown(options=[(v, k) for k, v in TARGETS.items()], value=target,
-                                  description="read from", style=style)
+        self._target = W.Dropdown(options=[(_(v), k) for k, v in TARGETS.items()], value=target,
+                                  description=_("read from"), style=style)
         self._target.add_class("orw-account-target")
         names = self._demo_names()
         if names and demo_account not in names:
-            raise ValueError(f"demo_account: {demo_account!r} is not an emulator demo account; "
-                             f"choose one of {', '.join(names)}")
-        self._demo = W.Dropdown(options=names or ["(emulator unavailable)"],
+            raise ValueError(_("demo_account: {name} is not an emulator demo account; choose "
+                               "one of {names}").format(name=repr(demo_account),
+                                                        names=", ".join(names)))
+        unavailable = _("(emulator unavailable)")
+        self._demo = W.Dropdown(options=names or [unavailable],
                                 value=demo_account if demo_account in names else
-                                (names[0] if names else "(emulator unavailable)"),
-                                description="demo account", style=style)
+                                (names[0] if names else unavailable),
+                                description=_("demo account"), style=style)
         self._demo.add_class("orw-demo-account")
         self._url = W.Text(value=base_url or "", placeholder="http://127.0.0.1:8000/api/v1",
-                           description="API base", style=style, layout=W.Layout(width="360px"))
+                           description=_("API base"), style=style, layout=W.Layout(width="360px"))
         self._url.add_class("orw-account-url")
-        self._refresh = W.Button(description="Read account", icon="refresh",
+        self._refresh = W.Button(description=_("Read account"), icon="refresh",
                                  button_style="primary", layout=W.Layout(width="auto"))
         self._refresh.add_class("orw-account-refresh")
         self._readout = W.HTML()
@@ -329,7 +350,8 @@ class AccountPanel(W.VBox):
             handle = self._emulator()
             name = self._demo.value
             if name not in handle.keys:
-                raise ValueError(f"demo account: {name!r} is not one of {', '.join(handle.keys)}")
+                raise ValueError(self._("demo account: {name} is not one of {names}").format(
+                    name=repr(name), names=", ".join(handle.keys)))
             clock = self._clock or getattr(getattr(handle.emulator, "clock", None), "now",
                                            time.time)
             return handle.api_base, SecretKey(handle.keys[name]), clock
@@ -339,7 +361,7 @@ class AccountPanel(W.VBox):
             return OPENROUTER_API_BASE, self._key.key, self._clock or time.time
         url = self._url.value.strip()
         if not url:
-            raise ValueError("API base: type the base URL of an OpenRouter-compatible API")
+            raise ValueError(self._("API base: type the base URL of an OpenRouter-compatible API"))
         return url, self._key.key, self._clock or time.time
 
     def _make_client(self, base_url: str, key: SecretKey | None) -> Any:
@@ -360,11 +382,12 @@ class AccountPanel(W.VBox):
             self._notice.show(str(exc))
             return None
         if key is None:
-            self._notice.show("No API key: set OPENROUTER_API_KEY or paste a key in the box "
-                              "(it stays in Python memory).")
+            self._notice.show(self._("No API key: set {variable} or paste a key in the box (it "
+                                     "stays in Python memory).").format(
+                                         variable="OPENROUTER_API_KEY"))
             return None
         self._notice.clear()
-        reading = read_account(self._make_client(base_url, key), clock())
+        reading = read_account(self._make_client(base_url, key), clock(), self._)
         if reading.ok and reading.free_used is None and self.target == "emulator":
             self._free_from_engine(reading, key)
         self._apply(reading)
@@ -413,34 +436,46 @@ class AccountPanel(W.VBox):
 
     def _tier(self, reading: AccountReading) -> str:
         """The daily free tier and where it really comes from under the account's version."""
+        _ = self._
         version = get_policy(self.account.policy)
         if reading.free_limit is not None and reading.free_source == "GET /key":
             limit = reading.free_limit
-            how = "reported by GET /key: free_model_daily_requests.limit"
+            how = _("reported by GET /key: free_model_daily_requests.limit")
         elif reading.free_limit is not None:
             limit = reading.free_limit
-            how = "from the emulator's engine: " + _key_reports_free(version)
+            how = _("from the emulator's engine: {why}").format(
+                why=_key_reports_free(version, _))
         elif reading.purchased_usd is not None:
             limit = daily_free_quota(reading.purchased_usd, version)
-            how = (f"worked out from {fmt_usd(reading.purchased_usd)} purchased under "
-                   f"'{version.id}'; " + _key_reports_free(version))
+            how = _("worked out from {purchased} purchased under '{policy}'; {why}").format(
+                purchased=fmt_usd(reading.purchased_usd), policy=version.id,
+                why=_key_reports_free(version, _))
         else:
-            return ("unknown: GET /key did not report it and GET /credits did not say what was "
-                    "purchased")
+            return _("unknown: GET /key did not report it and GET /credits did not say what was "
+                     "purchased")
         high = version.free_daily_high
-        name = "top tier" if high is not None and limit == high else "base tier"
-        return f"{fmt_plural(limit, 'free request')} a day, {name} ({how})"
+        if high is not None and limit == high:
+            text = _.ngettext("{n} free request a day, top tier ({how})",
+                              "{n} free requests a day, top tier ({how})", plural_n(limit))
+        else:
+            text = _.ngettext("{n} free request a day, base tier ({how})",
+                              "{n} free requests a day, base tier ({how})", plural_n(limit))
+        return text.format(n=fmt_count(limit), how=how)
 
     def _render(self, change: Any = None) -> None:
-        self._caption.value = policy_caption(self.account.policy)
+        _ = self._
+        self._caption.value = policy_caption(self.account.policy, _)
         reading = self.status.reading
         fg, muted = CSS["fg"], CSS["muted"]
         if reading is None:
+            text = _("Not read yet: pick where to read from and press {button}. The other tabs use "
+                     "balance {balance} and purchases {purchased} (set by hand).")
+            button = esc(_("Read account"))
             self._readout.value = (
-                f'<div style="color:{muted}">Not read yet: pick where to read from and press '
-                f"<b>Read account</b>. The other tabs use balance "
-                f"{esc(fmt_usd(self.account.balance_usd))} and purchases "
-                f"{esc(fmt_usd(self.account.purchased_usd))} (set by hand).</div>")
+                f'<div style="color:{muted}">' + html_text(
+                    text, button=f"<b>{button}</b>",
+                    balance=esc(fmt_usd(self.account.balance_usd, _)),
+                    purchased=esc(fmt_usd(self.account.purchased_usd, _))) + "</div>")
             return
         if not reading.ok:
             self._readout.value = (f'<div class="orw-account-error" style="color:{CSS["error"]}">'
@@ -448,22 +483,23 @@ class AccountPanel(W.VBox):
             return
         left = reading.free_remaining
         used = reading.free_used
+        unknown = _("unknown")
         rows = [
-            ("key", "key", reading.key_label or "unknown"),
-            ("management", "management key", _yes_no(reading.is_management)),
-            ("balance", "balance", fmt_usd(reading.balance_usd)),
-            ("purchased", "credits purchased", fmt_usd(reading.purchased_usd)),
-            ("tier", "tier", self._tier(reading)),
-            ("free-today", "free requests today", "not reported" if used is None else
-             f"{fmt_count(used)} used, {fmt_count(left)} left"),
-            ("reset", "daily reset", f"00:00 UTC, in {fmt_duration(reading.seconds_to_reset)} "
-                                     f"(now {fmt_clock(reading.now)} UTC)"),
-            ("free-tier", "never paid (is_free_tier)", _yes_no(reading.is_free_tier)),
-            ("usage", "usage", fmt_usd(reading.usage_usd)),
+            ("key", _("key"), reading.key_label or unknown),
+            ("management", _("management key"), _yes_no(reading.is_management, _)),
+            ("balance", _("balance"), fmt_usd(reading.balance_usd, _)),
+            ("purchased", _("credits purchased"), fmt_usd(reading.purchased_usd, _)),
+            ("tier", _("tier"), self._tier(reading)),
+            ("free-today", _("free requests today"), _("not reported") if used is None else
+             _("{used} used, {left} left").format(used=fmt_count(used), left=fmt_count(left, _))),
+            ("reset", _("daily reset"), _("00:00 UTC, in {span} (now {clock} UTC)").format(
+                span=fmt_duration(reading.seconds_to_reset, _), clock=fmt_clock(reading.now))),
+            ("free-tier", _("never paid (is_free_tier)"), _yes_no(reading.is_free_tier, _)),
+            ("usage", _("usage"), fmt_usd(reading.usage_usd, _)),
         ]
         rows += self._limit_rows(reading)
         if reading.rate_limit:
-            rows.append(("rate-limit", "rate_limit (legacy field)", reading.rate_limit))
+            rows.append(("rate-limit", _("rate_limit (legacy field)"), reading.rate_limit))
         body = "".join(
             f'<tr><td style="color:{muted};padding-right:12px">{esc(label)}</td>'
             f'<td style="color:{fg}" class="orw-account-{slug}">{esc(value)}</td></tr>'
@@ -471,11 +507,11 @@ class AccountPanel(W.VBox):
         notes = list(reading.notes)
         version = get_policy(self.account.policy)
         if reading.free_source == "emulator engine":
-            notes.append("Today's free requests come from the emulator's engine: "
-                         + _key_reports_free(version, when=True) + ".")
+            notes.append(_("Today's free requests come from the emulator's engine: {why}.").format(
+                why=_key_reports_free(version, _, when=True)))
         elif reading.free_source is None:
-            notes.append("Today's free requests are not reported: "
-                         + _key_reports_free(version, when=True) + ".")
+            notes.append(_("Today's free requests are not reported: {why}.").format(
+                why=_key_reports_free(version, _, when=True)))
         extra = ""
         if reading.credits_status == "forbidden":
             extra = (f'<div class="orw-credits-forbidden" style="color:{CSS["warn"]}">'
@@ -484,51 +520,64 @@ class AccountPanel(W.VBox):
             extra = f'<div style="color:{CSS["error"]}">{esc(reading.credits_message)}</div>'
         acct = self.account
         if reading.balance_usd is not None and acct.balance_usd != reading.balance_usd:
-            notes.append(f"The explorers have since moved the balance to "
-                         f"{fmt_usd(acct.balance_usd)} (what-if); press Read account to reload.")
+            notes.append(_("The explorers have since moved the balance to {balance} (what-if); "
+                           "press {button} to reload.").format(
+                               balance=fmt_usd(acct.balance_usd), button=_("Read account")))
         if reading.purchased_usd is not None and acct.purchased_usd != reading.purchased_usd:
-            notes.append(f"The explorers have since set credits purchased to "
-                         f"{fmt_usd(acct.purchased_usd)} (what-if).")
+            notes.append(_("The explorers have since set credits purchased to {purchased} "
+                           "(what-if).").format(purchased=fmt_usd(acct.purchased_usd)))
         notes_html = "".join(f'<div style="color:{muted}">{esc(n)}</div>' for n in notes)
         self._readout.value = f"<table>{body}</table>{extra}{notes_html}"
 
-
-    @staticmethod
-    def _limit_rows(reading: AccountReading) -> list[tuple[str, str, str]]:
+    def _limit_rows(self, reading: AccountReading) -> list[tuple[str, str, str]]:
         """The key's own limit: how much, what is left, when its window starts again."""
+        _ = self._
+        name = _("key limit")
         if not reading.has_limit_fields:
-            return [("limit", "key limit", "unknown: this GET /key answer has no limit fields")]
+            return [("limit", name, _("unknown: this GET /key answer has no limit fields"))]
         if reading.limit_usd is None:
-            return [("limit", "key limit", "none: this key may spend the whole balance")]
-        period = _PERIODS.get(reading.limit_reset, reading.limit_reset or "")
-        rows = [("limit", "key limit", f"{fmt_usd(reading.limit_usd)} {period}")]
+            return [("limit", name, _("none: this key may spend the whole balance"))]
+        period = _PERIODS.get(reading.limit_reset)
+        rows = [("limit", name, _("{amount} {period}").format(
+            amount=fmt_usd(reading.limit_usd),
+            period=_(period) if period is not None else reading.limit_reset or ""))]
         left = reading.limit_remaining_usd
-        remaining = "unknown" if left is None else f"{fmt_usd(left)} of {fmt_usd(reading.limit_usd)}"
-        if reading.limit_spent:
-            remaining += ": spent, so every call answers 403 Key limit exceeded until the reset"
-        rows.append(("limit-remaining", "limit remaining", remaining))
+        if left is None:
+            remaining = _("unknown")
+        elif reading.limit_spent:
+            remaining = _("{left} of {limit}: spent, so every call answers 403 Key limit exceeded "
+                          "until the reset").format(left=fmt_usd(left),
+                                                    limit=fmt_usd(reading.limit_usd))
+        else:
+            remaining = _("{left} of {limit}").format(left=fmt_usd(left),
+                                                      limit=fmt_usd(reading.limit_usd))
+        rows.append(("limit-remaining", _("limit remaining"), remaining))
         resets = reading.limit_resets_at
         if resets is None:
-            rows.append(("limit-reset", "limit resets", "never: a lifetime limit"))
+            rows.append(("limit-reset", _("limit resets"), _("never: a lifetime limit")))
         else:
             when = datetime.fromtimestamp(resets, tz=timezone.utc)
-            rows.append(("limit-reset", "limit resets",
-                         f"{when:%Y-%m-%d %H:%M} UTC ({reading.limit_reset}), in "
-                         f"{fmt_duration(resets - reading.now)}"))
+            rows.append(("limit-reset", _("limit resets"),
+                         _("{when} UTC ({window}), in {span}").format(
+                             when=f"{when:%Y-%m-%d %H:%M}", window=reading.limit_reset,
+                             span=fmt_duration(resets - reading.now, _))))
         return rows
 
 
-def _key_reports_free(version: PolicyVersion, *, when: bool = False) -> str:
+def _key_reports_free(version: PolicyVersion, _: Translator = ENGLISH, *,
+                      when: bool = False) -> str:
     """What GET /key says about free requests under ``version``, for the tier's "where from";
     ``when`` adds which version first reports them."""
     if version.key_shape == "2026":
-        return ("GET /key under this version reports free_model_daily_requests, but this answer "
-                "did not include it")
-    text = f"GET /key under '{version.id}' does not report it"
+        return _("GET /key under this version reports free_model_daily_requests, but this answer "
+                 "did not include it")
     if when:
-        text += f": free_model_daily_requests arrived with '{_FIRST_FREE_COUNTER}'"
-    return text
+        return _("GET /key under '{policy}' does not report it: free_model_daily_requests "
+                 "arrived with '{first}'").format(policy=version.id, first=_FIRST_FREE_COUNTER)
+    return _("GET /key under '{policy}' does not report it").format(policy=version.id)
 
 
-def _yes_no(value: bool | None) -> str:
-    return "unknown" if value is None else ("yes" if value else "no")
+def _yes_no(value: bool | None, _: Translator = ENGLISH) -> str:
+    if value is None:
+        return _("unknown")
+    return _("yes") if value else _("no")

@@ -53,23 +53,30 @@ from ..policy import (
     get_policy,
     is_free_model,
 )
+from ..i18n import N_, Translator
 from ._common import (
     CSS,
+    ENGLISH,
     KeyBox,
+    class_advice,
+    class_label,
     esc,
     figure_layout,
     figure_widget,
     fmt_count,
-    fmt_plural,
+    html_text,
+    plural_n,
     policy_caption,
     policy_picker,
+    widget_translator,
 )
 from ._model import PolicyId
 
 __all__ = ["LiveCalls", "CUSTOM", "FLUSH_INTERVAL_S", "REAL_API_WARNING", "EMPTY_CHART_TEXT"]
 
-#: The preset picker's first entry: run the settings below instead of a scenario.
-CUSTOM = "custom: the settings below"
+#: The preset picker's first entry: run the settings below instead of a scenario (the value code
+#: gives, in English; the picker shows it translated, as it shows the scenarios' labels).
+CUSTOM = N_("custom: the settings below")
 #: Widgets are updated from the worker at most this often (figure updates are the costly part).
 FLUSH_INTERVAL_S = 0.1
 #: Calls a custom run may ask for (the emulator is fast; a notebook plot is not).
@@ -77,52 +84,60 @@ MAX_COUNT = 20_000
 MAX_CONCURRENCY = 1000
 MIN_RATE, MAX_RATE = 0.1, 5000.0
 MAX_CAP = 1000
-REAL_API_WARNING = (
+#: What the real-API target warns (a template: the quotas come from the policy), and in English.
+REAL_API_TEMPLATE = N_(
     "Real API: every call to a free model, rejected or not, counts toward today's free quota "
-    f"({FREE_DAILY_LOW} or {FREE_DAILY_HIGH:,} a day); a per-day 429 means stop until 00:00 UTC. "
-    "Paid models spend credits."
+    "({low} or {high} a day); a per-day 429 means stop until 00:00 UTC. Paid models spend "
+    "credits."
 )
-#: What the chart says before the first run.
-EMPTY_CHART_TEXT = ("No calls yet: pick a scenario (or the settings) and press Run.<br>"
-                    "Each call then appears here as a point: when it was sent, how long it took.")
+REAL_API_WARNING = REAL_API_TEMPLATE.format(low=f"{FREE_DAILY_LOW:,}", high=f"{FREE_DAILY_HIGH:,}")
+#: What the chart says before the first run: two lines (and in English, as the chart has it).
+EMPTY_CHART_LINES = (N_("No calls yet: pick a scenario (or the settings) and press Run."),
+                     N_("Each call then appears here as a point: when it was sent, how long it "
+                        "took."))
+EMPTY_CHART_TEXT = "<br>".join(EMPTY_CHART_LINES)
 _FRESH = "fresh"
 #: The emulator's demo keys a custom run may use (the README's tables say what each shows).
 _DEMO_NAMES = ("free", "topped_up", "five", "negative", "management", "small", "team", "member")
 _IN_MEMORY_BASE = "http://127.0.0.1"
 
-def _call_line(result: CallResult) -> str:
-    """``HTTP 429 free per-minute: Rate limit exceeded: ...``: the status once, then the message.
+def _call_line(result: CallResult, _: Translator = ENGLISH) -> str:
+    """``HTTP 429 free per-minute: Rate limit exceeded: ...``: the status once, then the message
+    (OpenRouter's, as it came; the class label in ``_``'s language).
 
     A class label already starts with its status ("429 free per-minute"), so the status is not
     printed twice; labels without one ("other HTTP error") get it in front."""
-    label = result.call_class.label
+    label = class_label(result.call_class, _)
     if result.status is None:
         head = label
     elif label.startswith(f"{result.status} "):
         head = f"HTTP {label}"
     else:
-        head = f"HTTP {result.status} ({label})"
+        head = _("HTTP {status} ({label})").format(status=result.status, label=label)
     message = (result.message or "").strip()
-    return f"{head}: {message}" if message else head
+    return _("{answer}: {message}").format(answer=head, message=message) if message else head
 
 
 def _utc(ms: str) -> str | None:
-    """``2026-01-02 00:00:00 UTC`` for a header value in Unix milliseconds (None if it is not)."""
+    """``2026-01-02 00:00:00`` (UTC) for a header value in Unix milliseconds (None if it is
+    not)."""
     try:
         seconds = int(ms) / 1000
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
-def _pretty_result(result: CallResult, *, emulator: bool = False) -> str:
-    """The last error as text: status line, headers, then the body pretty-printed.
+def _pretty_result(result: CallResult, *, emulator: bool = False,
+                   _: Translator = ENGLISH) -> str:
+    """The last error as text: status line, headers, then the body pretty-printed. Headers and
+    body are the answer's, as they came; the notes beside them are in ``_``'s language.
 
     ``X-RateLimit-Reset`` (Unix ms) gets its UTC time beside it. Against the emulator that time is
     the emulator's clock, which the tutorial moves to 23:59:55; the web server's own ``date``
     header is real time, so beside it the two contradicted each other: it is left out, and says
     so."""
-    lines = [_call_line(result)]
+    lines = [_call_line(result, _)]
     if result.headers:
         lines.append("")
         dropped = False
@@ -131,11 +146,14 @@ def _pretty_result(result: CallResult, *, emulator: bool = False) -> str:
                 dropped = True
                 continue
             when = _utc(value) if name.lower() == "x-ratelimit-reset" else None
-            clock = ", emulator clock" if emulator else ""
-            lines.append(f"{name}: {value}" + (f"   (= {when}{clock})" if when else ""))
+            if when is None:
+                lines.append(f"{name}: {value}")
+                continue
+            note = (_("(= {when} UTC, emulator clock)") if emulator else _("(= {when} UTC)"))
+            lines.append(f"{name}: {value}   " + note.format(when=when))
         if dropped:
-            lines.append("(date header left out: it is the web server's real time, while the "
-                         "emulator answers by its own clock)")
+            lines.append(_("(date header left out: it is the web server's real time, while the "
+                           "emulator answers by its own clock)"))
     if result.body is not None:
         lines.append("")
         if isinstance(result.body, Mapping):
@@ -172,16 +190,22 @@ class LiveCalls(W.VBox):
         Most calls per run to a non-loopback address (default 25).
     real_transport : httpx.AsyncBaseTransport, optional
         Transport for real-API runs (tests).
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (:func:`orwidgets.set_language` wins, then this, then
+        ``ORWIDGETS_LANG``); kept for the widget's life. Answers (bodies, headers, messages) are
+        shown as they came.
 
     Attributes
     ----------
     policy, target, preset, model, count, mode, concurrency, rate, real_api_cap, running, status
-        Plain (unsynced) traits mirroring the controls.
+        Plain (unsynced) traits mirroring the controls; ``preset`` is a scenario's English label
+        (or :data:`CUSTOM`) in every language, ``status`` the status line in the widget's.
     last_run : LoadRun or None
         The record of the last run (every :class:`~orwidgets.client.CallResult`).
     figure : plotly.graph_objects.FigureWidget
-        One trace per :class:`~orwidgets.client.CallClass` (named by its label): x = seconds since
-        the run started, y = latency in ms.
+        One trace per :class:`~orwidgets.client.CallClass` (named by its label, in the widget's
+        language; its ``meta`` is the English label): x = seconds since the run started, y =
+        latency in ms.
     """
 
     policy = PolicyId(DEFAULT_POLICY_ID, help="Policy version id (an alias such as 'current' is "
@@ -209,9 +233,12 @@ class LiveCalls(W.VBox):
         confirm_real_api: bool = False,
         real_api_cap: int = DEFAULT_REAL_API_CAP,
         real_transport: httpx.AsyncBaseTransport | None = None,
+        lang: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._ = widget_translator(lang)
+        self.lang = self._.lang
         self.account = account
         self._emulator = emulator
         self._real_base_url = real_base_url
@@ -220,7 +247,7 @@ class LiveCalls(W.VBox):
         self._key_source = ""
         self._job: BackgroundJob[Any] | None = None
         self._models_job: BackgroundJob[Any] | None = None
-        self._real_note = ""
+        self._lowered_to: int | None = None  # a real-API run's count, lowered to the cap
         self._lock = threading.Lock()
         self._pending: list[CallResult] = []
         self._run: LoadRun | None = None
@@ -232,10 +259,11 @@ class LiveCalls(W.VBox):
         self.real_api_cap = real_api_cap
         if api_key is not None:
             self._key = api_key if isinstance(api_key, SecretKey) else SecretKey(api_key)
-            self._key_source = "given in Python"
+            self._key_source = self._("given in Python")
         elif key_env:
             self._key = key_from_env(key_env)
-            self._key_source = f"from {key_env}" if self._key is not None else ""
+            self._key_source = (self._("from {variable}").format(variable=key_env)
+                                if self._key is not None else "")
         if account is not None:
             if policy is not None:
                 account.policy = policy
@@ -261,75 +289,82 @@ class LiveCalls(W.VBox):
         return getattr(policy, "id", None)
 
     def _build(self, confirm_real_api: bool) -> None:
-        self._policy_picker = policy_picker(self.policy)
-        self._caption = W.HTML(policy_caption(self.policy))
+        _ = self._
+        self._policy_picker = policy_picker(self.policy, _)
+        self._caption = W.HTML(policy_caption(self.policy, _))
         self._target = W.ToggleButtons(
-            options=[("in-kernel emulator", "emulator"), ("OpenRouter (real API)", "openrouter")],
-            value=self.target, description="Target", style={"button_width": "auto"},
+            options=[(_("in-kernel emulator"), "emulator"),
+                     (_("OpenRouter (real API)"), "openrouter")],
+            value=self.target, description=_("Target"), style={"button_width": "auto"},
         )
         self._target.add_class("orw-target")
 
         # Key: never a synced value (see _take_key).
-        self._key_input = KeyBox(value="", placeholder="paste your key (kept in memory only)",
-                                  description="API key", layout=W.Layout(width="360px"))
+        self._key_input = KeyBox(value="", placeholder=_("paste your key (kept in memory only)"),
+                                  description=_("API key"), layout=W.Layout(width="360px"))
         self._key_input.add_class("orw-key-input")
         self._key_status = W.HTML()
         self._key_status.add_class("orw-key-status")
-        self._key_forget = W.Button(description="Forget key", layout=W.Layout(width="auto"))
+        self._key_forget = W.Button(description=_("Forget key"), layout=W.Layout(width="auto"))
         self._key_input.observe(self._take_key, names="value")
         self._key_forget.on_click(self._safe(lambda _: self.forget_key()))
         self._key_row = W.HBox([self._key_input, self._key_forget, self._key_status])
 
         self._warning = W.HTML(
             f'<div style="color:{CSS["warn"]};border-left:3px solid {CSS["warn"]};'
-            f'padding:2px 8px">{esc(REAL_API_WARNING)}</div>'
+            f'padding:2px 8px">{esc(self._real_api_warning())}</div>'
         )
         self._warning.add_class("orw-real-warning")
         self._confirm = W.Checkbox(
             value=bool(confirm_real_api), indent=False,
-            description="I understand: send this run to the real API",
+            description=_("I understand: send this run to the real API"),
             layout=W.Layout(width="auto"),
         )
         self._confirm.add_class("orw-confirm")
         # Descriptions take their own width ("initial"): the default 80 px cut "cap per run".
         label = {"description_width": "initial"}
         self._cap = W.BoundedIntText(value=self.real_api_cap, min=1, max=MAX_CAP,
-                                     description="cap per run", style=label,
+                                     description=_("cap per run"), style=label,
                                      # apart from the checkbox's sentence, which it is not part of
                                      layout=W.Layout(width="200px", margin="0 0 0 24px"))
         self._cap.add_class("orw-cap")
         self._real_box = W.VBox([self._key_row, self._warning, W.HBox([self._confirm, self._cap])])
 
-        self._preset = W.Dropdown(options=[CUSTOM] + [p.label for p in PRESETS], value=CUSTOM,
-                                  description="Scenario", layout=W.Layout(width="520px"),
+        # The values are the English labels, which code picks a scenario by in every language.
+        self._preset = W.Dropdown(options=[(_(name), name)
+                                           for name in [CUSTOM] + [p.label for p in PRESETS]],
+                                  value=CUSTOM, description=_("Scenario"),
+                                  layout=W.Layout(width="520px"),
                                   style={"description_width": "initial"})
         self._preset.add_class("orw-preset")
         self._preset_note = W.HTML()
         self._preset_note.add_class("orw-preset-note")
 
         self._model = W.Dropdown(options=self._model_options([]), value=self.model,
-                                 description="Model", style=label,
-                                 layout=W.Layout(width="540px"))
+                                 description=_("Model"), style=label,
+                                 layout=W.Layout(width="580px"))
         self._model.add_class("orw-model")
-        self._load_models = W.Button(description="Load models", layout=W.Layout(width="auto"),
-                                     tooltip="GET /models of the target")
+        self._load_models = W.Button(description=_("Load models"), layout=W.Layout(width="auto"),
+                                     tooltip=_("GET /models of the target"))
         self._load_models.add_class("orw-load-models")
         self._account_pick = W.Dropdown(options=self._account_options(), value="demo:free",
-                                        description="Account", style=label,
-                                        layout=W.Layout(width="540px"))
+                                        description=_("Account"), style=label,
+                                        layout=W.Layout(width="580px"))
         self._account_pick.add_class("orw-account")
-        self._count = W.BoundedIntText(value=self.count, min=1, max=MAX_COUNT, description="Calls",
+        self._count = W.BoundedIntText(value=self.count, min=1, max=MAX_COUNT,
+                                       description=_("Calls"),
                                        style=label, layout=W.Layout(width="160px"))
         self._count.add_class("orw-count-input")
-        self._mode = W.ToggleButtons(options=[("concurrency", "concurrency"), ("rate /s", "rate")],
+        self._mode = W.ToggleButtons(options=[(_("concurrency"), "concurrency"),
+                                              (_("rate /s"), "rate")],
                                      value=self.mode, style={"button_width": "auto"})
         self._mode.add_class("orw-mode")
         self._concurrency = W.BoundedIntText(value=self.concurrency, min=1, max=MAX_CONCURRENCY,
-                                             description="in flight", style=label,
+                                             description=_("in flight"), style=label,
                                              layout=W.Layout(width="160px"))
         self._concurrency.add_class("orw-concurrency")
         self._rate = W.BoundedFloatText(value=self.rate, min=MIN_RATE, max=MAX_RATE, step=1.0,
-                                        description="calls/s", style=label,
+                                        description=_("calls/s"), style=label,
                                         layout=W.Layout(width="160px"))
         self._rate.add_class("orw-rate")
         self._custom_box = W.VBox([
@@ -338,9 +373,9 @@ class LiveCalls(W.VBox):
             W.HBox([self._count, self._mode, self._concurrency, self._rate]),
         ])
 
-        self._run_button = W.Button(description="Run", button_style="primary", icon="play")
+        self._run_button = W.Button(description=_("Run"), button_style="primary", icon="play")
         self._run_button.add_class("orw-run")
-        self._stop_button = W.Button(description="Stop", icon="stop", disabled=True)
+        self._stop_button = W.Button(description=_("Stop"), icon="stop", disabled=True)
         self._stop_button.add_class("orw-stop")
         self._progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="220px"))
         self._progress.add_class("orw-progress")
@@ -371,24 +406,31 @@ class LiveCalls(W.VBox):
         self._load_models.on_click(self._safe(lambda _: self._load_models_in_background()))
         self._show_key()
         self._on_layout()
-        self._set_status("ready", "muted")
+        self._set_status(_("ready"), "muted")
+
+    def _real_api_warning(self) -> str:
+        return self._(REAL_API_TEMPLATE).format(low=fmt_count(FREE_DAILY_LOW),
+                                                high=fmt_count(FREE_DAILY_HIGH))
 
     def _make_figure(self) -> Any:
         # Before the first run: no axes, a sentence saying what will appear (an empty grid
         # looked like a broken chart). _reset_display turns the axes on.
+        _ = self._
         fig = figure_widget(layout=figure_layout(
-            title={"text": "One point per call", "x": 0.01},
-            xaxis={"title": {"text": "seconds since the run started"}, "visible": False},
-            yaxis={"title": {"text": "latency (ms)"}, "rangemode": "tozero", "visible": False},
+            title={"text": _("One point per call"), "x": 0.01},
+            xaxis={"title": {"text": _("seconds since the run started")}, "visible": False},
+            yaxis={"title": {"text": _("latency (ms)")}, "rangemode": "tozero", "visible": False},
             height=320,
             annotations=[{
-                "text": EMPTY_CHART_TEXT, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                "text": "<br>".join(esc(_(line)) for line in EMPTY_CHART_LINES),
+                "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                 "showarrow": False, "font": {"size": 14},
             }],
         ))
         for call_class in CallClass:
             fig.add_scatter(
-                x=[], y=[], mode="markers", name=call_class.label, showlegend=False,
+                x=[], y=[], mode="markers", name=class_label(call_class, _),
+                meta=call_class.label, showlegend=False,
                 marker={"color": call_class.color, "size": 7},
                 customdata=[],
                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>",
@@ -396,8 +438,8 @@ class LiveCalls(W.VBox):
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
-    @staticmethod
-    def _model_options(catalogue: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    def _model_options(self, catalogue: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        _ = self._
         options: list[tuple[str, str]] = []
         for entry in catalogue:
             model_id = str(entry.get("id", ""))
@@ -407,19 +449,26 @@ class LiveCalls(W.VBox):
                 per_m = float(entry.get("pricing", {}).get("completion", "0")) * 1e6
             except (TypeError, ValueError):
                 per_m = 0.0
-            tag = "free" if is_free_model(model_id) else f"${per_m:,.2f}/M output tokens"
-            options.append((f"{model_id} ({tag})", model_id))
+            if is_free_model(model_id):
+                label = _("{model} (free)").format(model=model_id)
+            else:
+                label = _("{model} ({price}/M output tokens)").format(model=model_id,
+                                                                       price=f"${per_m:,.2f}")
+            options.append((label, model_id))
         if not options:
-            options = [(f"{FREE_MODEL} (free)", FREE_MODEL), (f"{PAID_MODEL} (paid)", PAID_MODEL)]
+            options = [(_("{model} (free)").format(model=FREE_MODEL), FREE_MODEL),
+                       (_("{model} (paid)").format(model=PAID_MODEL), PAID_MODEL)]
         options.sort(key=lambda o: (not is_free_model(o[1]), o[1]))
         return options
 
     def _account_options(self) -> list[tuple[str, str]]:
-        options = [(f"emulator demo account '{name}'", f"demo:{name}") for name in _DEMO_NAMES]
+        _ = self._
+        options = [(_("emulator demo account '{name}'").format(name=name), f"demo:{name}")
+                   for name in _DEMO_NAMES]
         if self.account is not None:
-            fresh = "a fresh account like the account model (balance and purchases)"
+            fresh = _("a fresh account like the account model (balance and purchases)")
         else:
-            fresh = "a fresh account: $0, never topped up"
+            fresh = _("a fresh account: $0, never topped up")
         return options + [(fresh, _FRESH)]
 
     # -- the key -------------------------------------------------------------------------------
@@ -432,16 +481,17 @@ class LiveCalls(W.VBox):
         self._key_input.value = ""
         try:
             self._key = SecretKey(value)
-            self._key_source = "typed (kept in Python memory only)"
-        except ValueError as exc:
-            self._key_status.value = f'<span style="color:{CSS["error"]}">{esc(exc)}</span>'
+            self._key_source = self._("typed (kept in Python memory only)")
+        except ValueError:  # (only blank text gets here: the box sends strings)
+            text = self._("The key you pasted is empty; nothing was kept.")
+            self._key_status.value = f'<span style="color:{CSS["error"]}">{esc(text)}</span>'
             return
         self._show_key()
 
     def set_key(self, key: SecretKey | str) -> None:
         """Give the real-API key from Python."""
         self._key = key if isinstance(key, SecretKey) else SecretKey(key)
-        self._key_source = "given in Python"
+        self._key_source = self._("given in Python")
         self._show_key()
 
     def forget_key(self) -> None:
@@ -454,10 +504,11 @@ class LiveCalls(W.VBox):
         return self._key is not None
 
     def _show_key(self) -> None:
+        _ = self._
         if self._key is None:
-            text = "no key: set OPENROUTER_API_KEY or paste one"
+            text = _("no key: set {variable} or paste one").format(variable="OPENROUTER_API_KEY")
         else:
-            text = f"key {self._key.masked} ({self._key_source})"
+            text = _("key {key} ({source})").format(key=self._key.masked, source=self._key_source)
         self._key_status.value = f'<span style="color:{CSS["muted"]}">{esc(text)}</span>'
 
     def __repr__(self) -> str:
@@ -517,26 +568,39 @@ class LiveCalls(W.VBox):
         self._concurrency.layout.display = None if self.mode == "concurrency" else "none"
         self._rate.layout.display = None if self.mode == "rate" else "none"
         if is_preset:
-            preset = get_preset(self.preset)
-            expected = ", ".join(f"{esc(c.label)}: {n:,}"
-                                 for c, n in preset.expected(self.policy).items())
-            under = preset.runs_under(self.policy).id
-            note = (f"{esc(preset.description)}<br><b>Expected under {esc(under)}:</b> "
-                    f"{expected}.")
-            if preset.policy is not None and under != self.policy:
-                note += (f" (This scenario needs {esc(under)}: it switches the emulator to it, "
-                         "and back to the version it found when it ends.)")
-            if real:
-                note += (f'<br><span style="color:{CSS["warn"]}">Scenarios run against the '
-                         "emulator only: switch the target back to run one.</span>")
-            self._preset_note.value = (
-                f'<div style="color:{CSS["muted"]};line-height:1.4">{note}</div>'
-            )
+            self._preset_note.value = self._preset_html(get_preset(self.preset), real)
         else:
             self._preset_note.value = ""
 
+    def _preset_html(self, preset: Any, real: bool) -> str:
+        """A scenario's note: what happens, and what each class should count under the version
+        it runs under."""
+        _ = self._
+        counts = self._expected_counts(preset.expected(self.policy))
+        under = preset.runs_under(self.policy).id
+        head = esc(_("Expected under {policy}:").format(policy=under))
+        if preset.policy is not None and under != self.policy:
+            line = _("{expected} {counts}. (This scenario needs {policy}: it switches the emulator "
+                     "to it, and back to the version it found when it ends.)")
+        else:
+            line = _("{expected} {counts}.")
+        note = (esc(preset.describe(_)) + "<br>"
+                + html_text(line, expected=f"<b>{head}</b>", counts=esc(counts),
+                            policy=esc(under)))
+        if real:
+            only = esc(_("Scenarios run against the emulator only: switch the target back to run "
+                         "one."))
+            note += f'<br><span style="color:{CSS["warn"]}">{only}</span>'
+        return f'<div style="color:{CSS["muted"]};line-height:1.4">{note}</div>'
+
+    def _expected_counts(self, counts: Mapping[CallClass, int]) -> str:
+        """``200 ok: 20, 429 free per-minute: 1``, in the widget's language."""
+        _ = self._
+        return _(", ").join(_("{label}: {n}").format(label=class_label(c, _), n=fmt_count(n))
+                            for c, n in counts.items())
+
     def _policy_caption(self) -> str:
-        return policy_caption(self.policy)
+        return policy_caption(self.policy, self._)
 
     def _on_model_pick(self, change: dict[str, Any]) -> None:
         if change["new"]:
@@ -578,7 +642,7 @@ class LiveCalls(W.VBox):
             Confirm a run to a non-loopback address (same as ticking the box).
         """
         if self.running:
-            self._set_status("a run is going on: press Stop first", "warn")
+            self._set_status(self._("a run is going on: press Stop first"), "warn")
             return False
         if preset is not None:
             self.preset = preset if preset == CUSTOM else get_preset(preset).label
@@ -593,7 +657,7 @@ class LiveCalls(W.VBox):
         self.running = True
         self._run_button.disabled = True
         self._stop_button.disabled = False
-        self._set_status(f"running: 0 of {fmt_plural(requested, 'call')}", "fg")
+        self._set_status(self._running_text(0, requested), "fg")
         self._job = BackgroundJob(factory, on_done=self._finish, name="orwidgets-livecalls")
         self._job.start()
         if wait:
@@ -612,7 +676,7 @@ class LiveCalls(W.VBox):
     # -- planning a run ------------------------------------------------------------------------
 
     def _plan(self) -> tuple[Callable[[threading.Event], Awaitable[Any]], int]:
-        self._real_note = ""
+        self._lowered_to = None
         if self.target == "openrouter":
             return self._plan_real()
         if self.preset != CUSTOM:
@@ -666,31 +730,33 @@ class LiveCalls(W.VBox):
         return 0.0, 0.0
 
     def _plan_real(self) -> tuple[Callable[[threading.Event], Awaitable[Any]], int]:
+        _ = self._
         if self.preset != CUSTOM:
-            raise _Refused("not sent: scenarios run against the emulator only; switch the target "
-                           "to the in-kernel emulator, or pick 'custom'")
+            raise _Refused(_("not sent: scenarios run against the emulator only; switch the "
+                             "target to the in-kernel emulator, or pick '{custom}'").format(
+                                 custom=_(CUSTOM)))
         if self._key is None:
-            raise _Refused("not sent: no API key (set OPENROUTER_API_KEY or paste one)")
+            raise _Refused(_("not sent: no API key (set {variable} or paste one)").format(
+                variable="OPENROUTER_API_KEY"))
         base = self._real_base_url
         count = self.count
         cap = self.real_api_cap
+        lowered = None
         if not is_loopback(base) and count > cap:
-            self.count = count = cap
-            note = f" (count lowered to the cap of {fmt_plural(cap, 'call')} a run)"
-        else:
-            note = ""
+            self.count = count = lowered = cap
         try:
             check_real_api(base, confirmed=self._confirm.value is True, count=count, cap=cap)
         except RealApiNotConfirmed:
-            raise _Refused("not sent: tick 'I understand' first. " + REAL_API_WARNING) from None
+            raise _Refused(_("not sent: tick 'I understand' first. {warning}").format(
+                warning=self._real_api_warning())) from None
         except RealApiCapExceeded as exc:
-            raise _Refused(f"not sent: {exc}") from None
+            raise _Refused(_("not sent: {error}").format(error=exc)) from None
         model = self.model
         rate, concurrency = self._pace()
         key = self._key
         transport = self._real_transport
         confirmed = self._confirm.value is True
-        self._real_note = note
+        self._lowered_to = lowered
 
         async def real_job(cancel: threading.Event) -> Any:
             run = LoadRun(requested=count, offered_rate=rate, concurrency=concurrency or 0)
@@ -711,7 +777,7 @@ class LiveCalls(W.VBox):
             from ..emulator import start
 
             self._emulator = start()
-        return _EmulatorTarget.of(self._emulator)
+        return _EmulatorTarget.of(self._emulator, self._)
 
     # -- the worker side -----------------------------------------------------------------------
 
@@ -758,14 +824,16 @@ class LiveCalls(W.VBox):
             run = self._run
         if not batch:
             return
+        _ = self._
         start = run.started_at if run is not None and run.started_at else self._run_start
         changed: set[CallClass] = set()
+        no_answer, ok = _("no answer"), _("OK")
         for result in batch:
             xs, ys, custom = self._series.setdefault(result.call_class, ([], [], []))
             xs.append(round(max(0.0, result.sent_at - start), 4))
             ys.append(round(result.latency_s * 1000, 2))
-            status = "no answer" if result.status is None else f"HTTP {result.status}"
-            custom.append([status, esc((result.message or "OK").strip())[:160]])
+            status = no_answer if result.status is None else f"HTTP {result.status}"
+            custom.append([status, esc((result.message or ok).strip()[:160])])
             changed.add(result.call_class)
             if not result.ok:
                 self._last_error = result
@@ -781,20 +849,22 @@ class LiveCalls(W.VBox):
         self._render_counts()
         self._render_last_error()
         if self.running:
-            self._set_status(f"running: {finished:,} of "
-                             f"{fmt_plural(self._progress.max, 'call')}", "fg")
+            self._set_status(self._running_text(finished, self._progress.max), "fg")
 
     def _render_counts(self) -> None:
+        _ = self._
         items = []
         for call_class in CallClass:
             series = self._series.get(call_class)
             if not series:
                 continue
+            count = html_text(
+                _("{label}: {n}"), label=esc(class_label(call_class, _)),
+                n=(f'<b><span class="orw-count" data-class="{call_class.value}">'
+                   f"{fmt_count(len(series[0]))}</span></b>"))
             items.append(
                 f'<span class="orw-count-item" style="margin-right:14px;white-space:nowrap">'
-                f'<span style="color:{call_class.color}">&#9679;</span> {esc(call_class.label)}: '
-                f'<b><span class="orw-count" data-class="{call_class.value}">'
-                f"{fmt_count(len(series[0]))}</span></b></span>"
+                f'<span style="color:{call_class.color}">&#9679;</span> {count}</span>'
             )
         self._counts.value = f'<div style="color:{CSS["fg"]}">{"".join(items)}</div>'
 
@@ -802,13 +872,14 @@ class LiveCalls(W.VBox):
         result = self._last_error
         if result is None:
             return
+        _ = self._
+        head = esc(_("Last error ({label}): {advice}").format(
+            label=class_label(result.call_class, _), advice=class_advice(result.call_class, _)))
+        answer = esc(_pretty_result(result, emulator=self.target == "emulator", _=_))
         self._error_box.value = (
-            f'<div style="color:{CSS["muted"]};line-height:1.4">Last error '
-            f"({esc(result.call_class.label)}): "
-            f"{esc(result.call_class.advice)}</div>"
+            f'<div style="color:{CSS["muted"]};line-height:1.4">{head}</div>'
             f'<pre style="background:{CSS["code_bg"]};color:{CSS["fg"]};padding:6px;'
-            'max-height:260px;overflow:auto;white-space:pre-wrap;line-height:1.35">'
-            f"{esc(_pretty_result(result, emulator=self.target == 'emulator'))}</pre>"
+            f'max-height:260px;overflow:auto;white-space:pre-wrap;line-height:1.35">{answer}</pre>'
         )
 
     def _finish(self, job: BackgroundJob[Any]) -> None:
@@ -824,31 +895,50 @@ class LiveCalls(W.VBox):
         self._stop_button.disabled = True
         if self.target == "openrouter":
             self._confirm.value = False  # every real-API burst needs its own confirmation
+        _ = self._
         if job.error is not None:
             self.last_traceback = "".join(traceback.format_exception(job.error))
-            self._set_status(f"error: {type(job.error).__name__}: {job.error}", "error")
+            self._set_status(self._error_text(job.error), "error")
             return
         if run is None:
-            self._set_status("error: the run produced no record", "error")
+            self._set_status(_("error: the run produced no record"), "error")
             return
-        took = f"{fmt_plural(run.finished, 'call')} in {run.duration_s:.2f} s"
+        n, seconds = plural_n(run.finished), f"{run.duration_s:.2f}"
         if run.duration_s > 0 and run.finished:
-            took += f" ({run.achieved_rate:,.0f} calls/s)"
+            took = _.ngettext("{n} call in {s} s ({rate} calls/s)",
+                              "{n} calls in {s} s ({rate} calls/s)", n)
+        else:
+            took = _.ngettext("{n} call in {s} s", "{n} calls in {s} s", n)
+        took = took.format(n=fmt_count(run.finished), s=seconds,
+                           rate=f"{run.achieved_rate:,.0f}" if run.duration_s > 0 else "")
         if run.cancelled:
-            self._set_status(f"stopped: {took}", "warn")
+            self._set_status(_("stopped: {took}").format(took=took), "warn")
             return
-        text = f"done: {took}{self._real_note}"
+        text = _("done: {took}").format(took=took)
+        if self._lowered_to is not None:
+            text = _.ngettext("{status} (count lowered to the cap of {n} call a run)",
+                              "{status} (count lowered to the cap of {n} calls a run)",
+                              plural_n(self._lowered_to)).format(
+                status=text, n=fmt_count(self._lowered_to))
         level = "ok"
         if isinstance(run, PresetRun) and run.expected:
             if run.matches_expected:
-                text += "; exactly what the policy predicts"
+                text = _("{status}; exactly what the policy predicts").format(status=text)
             else:
-                want = ", ".join(f"{c.label}: {fmt_count(n)}"
-                                 for c, n in run.expected.items())
-                text += (f"; expected {want} (another client using the emulator at the same "
-                         "time changes the counts)")
+                text = _("{status}; expected {counts} (another client using the emulator at the "
+                         "same time changes the counts)").format(
+                    status=text, counts=self._expected_counts(run.expected))
                 level = "warn"
         self._set_status(text, level)
+
+    def _running_text(self, finished: int, requested: int) -> str:
+        return self._.ngettext("running: {finished} of {n} call", "running: {finished} of {n} calls",
+                               plural_n(requested)).format(finished=fmt_count(finished),
+                                                           n=fmt_count(requested))
+
+    def _error_text(self, exc: BaseException) -> str:
+        """An error the status line shows: the exception's own words (Python's or a library's)."""
+        return self._("error: {error}").format(error=f"{type(exc).__name__}: {exc}")
 
     def _set_status(self, text: str, level: str = "fg") -> None:
         color = CSS.get(level, CSS["fg"])
@@ -863,7 +953,7 @@ class LiveCalls(W.VBox):
                 return fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - shown to the reader
                 self.last_traceback = traceback.format_exc()
-                self._set_status(f"error: {type(exc).__name__}: {exc}", "error")
+                self._set_status(self._error_text(exc), "error")
                 return None
 
         return inner
@@ -885,7 +975,8 @@ class LiveCalls(W.VBox):
                                                  transport=target.transport()) as client:
                     result = await client.list_models()
             if not result.ok or not isinstance(result.body, Mapping):
-                raise RuntimeError(f"GET /models: {result.describe()}")
+                raise RuntimeError(self._("GET /models: {answer}").format(
+                    answer=_call_line(result, self._)))
             return list(result.body.get("data") or [])
 
         run_before = self._job
@@ -895,7 +986,8 @@ class LiveCalls(W.VBox):
                 # A run started since has its own outcome in the status line (often the same
                 # cause): that says more than this, and must not be overwritten by it.
                 if not self.running and self._job is run_before:
-                    self._set_status(f"could not load models: {job.error}", "warn")
+                    self._set_status(self._("could not load models: {error}").format(
+                        error=job.error), "warn")
                 return
             options = self._model_options(job.result or [])
             current = self.model
@@ -924,13 +1016,13 @@ class _EmulatorTarget:
         return httpx.ASGITransport(app=self._app) if self._app is not None else None
 
     @classmethod
-    def of(cls, emulator: Any) -> _EmulatorTarget:
+    def of(cls, emulator: Any, _: Translator = ENGLISH) -> _EmulatorTarget:
         emu = getattr(getattr(emulator, "state", None), "emulator", None)
         if emu is not None:  # a starlette app from create_app(): called in memory
             return cls(_IN_MEMORY_BASE, emu.admin_token, emu.demo_keys, app=emulator)
         base = getattr(emulator, "base_url", None)
         token = getattr(emulator, "admin_token", None)
         if not base or not token:
-            raise TypeError("emulator: expected a handle from orwidgets.emulator.start() or an "
-                            "app from create_app()")
+            raise TypeError(_("emulator: expected a handle from `orwidgets.emulator.start()` or "
+                              "an app from `create_app()`"))
         return cls(emulator_root(base), token, dict(getattr(emulator, "keys", {}) or {}))

@@ -48,6 +48,7 @@ from traitlets import (
     validate,
 )
 
+from ..i18n import N_
 from ..policy import PolicyVersion, get_policy
 from ..simulation import SimulationResult, Traffic, simulate
 from ._common import (
@@ -61,12 +62,14 @@ from ._common import (
     aligned_ranges,
     fmt_count,
     fmt_duration,
-    fmt_plural,
     fmt_usd,
     guarded,
+    html_text,
+    plural_n,
     policy_caption,
     policy_picker,
     set_number,
+    widget_translator,
 )
 from ._model import AccountModel, FiniteFloat, PolicyId
 
@@ -91,12 +94,13 @@ _LOOKAHEAD_HOURS = 24 * 366
 #: Points per trace on the chart: a week of seconds is bucketed down to this many.
 MAX_POINTS = 1500
 
-#: Traffic shapes over the UTC day, as a fraction of the needed (peak) rate per hour.
+#: Traffic shapes over the UTC day, as a fraction of the needed (peak) rate per hour. The names
+#: are the values code gives (``pattern="constant"``); the picker shows them translated.
 #: [inv] illustrative shapes, not OpenRouter data.
 PATTERNS: dict[str, tuple[float, ...]] = {
-    "constant": (1.0,) * 24,
-    "business hours (09-18 UTC)": tuple(1.0 if 9 <= h < 18 else 0.2 for h in range(24)),
-    "daily wave (peak 14:00 UTC)": tuple(
+    N_("constant"): (1.0,) * 24,
+    N_("business hours (09-18 UTC)"): tuple(1.0 if 9 <= h < 18 else 0.2 for h in range(24)),
+    N_("daily wave (peak 14:00 UTC)"): tuple(
         round(0.55 - 0.45 * math.cos(2 * math.pi * (h - 14) / 24), 3) for h in range(24)
     ),
 }
@@ -161,6 +165,9 @@ class PlannerModel(HasTraits):
         Simulated hours (1 to :data:`MAX_HORIZON_HOURS`).
     plan_hours : float
         The period the top-up must cover (clamped to 0..8,784, one leap year).
+    lang : str, optional
+        The language of ``topup_reason`` and ``topup_check`` (the language in force when
+        omitted: see :func:`orwidgets.i18n.get_language`).
 
     Attributes
     ----------
@@ -218,7 +225,9 @@ class PlannerModel(HasTraits):
     def _default_account(self) -> AccountModel:
         return AccountModel()
 
-    def __init__(self, account: AccountModel | None = None, **kwargs: Any) -> None:
+    def __init__(self, account: AccountModel | None = None, *, lang: str | None = None,
+                 **kwargs: Any) -> None:
+        self._ = widget_translator(lang)
         self.prices = catalogue_prices()
         super().__init__(**({"account": account} if account is not None else {}), **kwargs)
         if not self.model_id and self.prices:
@@ -355,10 +364,9 @@ class PlannerModel(HasTraits):
             if t == "never":
                 continue
             if t == "always":
-                return 0.0, False, (
-                    f"A need of {fmt_count(rate)} RPS is above the "
-                    f"{fmt_count(version.paid_rps_cap)} RPS cap: no balance reaches it."
-                )
+                return 0.0, False, self._(
+                    "A need of {need} RPS is above the {cap} RPS cap: no balance reaches it."
+                ).format(need=fmt_count(rate), cap=fmt_count(version.paid_rps_cap))
             # S only grows, so the binding instant is the end of the last such hour in the period.
             last_start = h * HOUR + math.floor((period - h * HOUR - 1e-9) / DAY) * DAY
             end = min(last_start + HOUR, period)
@@ -367,12 +375,13 @@ class PlannerModel(HasTraits):
         cover = _cents_at_least(spent - b0)
         cap = _cents_above(worst_cap - b0) if worst_cap is not None else 0.0
         topup = max(0.0, cover, cap)
+        _ = self._
         if topup == 0:
-            reason = "The balance already covers the period."
+            reason = _("The balance already covers the period.")
         elif cap >= cover:
-            reason = "Keeps the paid cap at or above the need to the end of the period."
+            reason = _("Keeps the paid cap at or above the need to the end of the period.")
         else:
-            reason = "Keeps the balance above the cost of the calls to the end of the period."
+            reason = _("Keeps the balance above the cost of the calls to the end of the period.")
         return topup, True, reason
 
     # -- simulation ------------------------------------------------------------------------------
@@ -436,18 +445,42 @@ class PlannerModel(HasTraits):
         crossing = self._sim_crossing(result)
         refused = result.count(Reason.AFFORDABILITY) + result.count(Reason.NEGATIVE_BALANCE)
         ok = crossing is None and refused == 0 and self.topup_possible
-        what = (f"Simulated {fmt_duration(seconds)}" if not skip else
-                f"Simulated the last {fmt_duration(seconds)} of {fmt_duration(period)}")
-        if ok:
-            self.topup_check = (f"{what} with {fmt_usd(self.topup_usd)} added: the cap never "
-                                "fell below the need and no call got a 402.")
+        _ = self._
+        if not skip:
+            what = _("Simulated {span} with {topup} added").format(
+                span=fmt_duration(seconds, _), topup=fmt_usd(self.topup_usd))
         else:
-            cap_text = ("the cap stayed at or above the need" if crossing is None
-                        else f"cap below the need after {fmt_duration(crossing)}")
-            self.topup_check = (f"{what} with {fmt_usd(self.topup_usd)} added: {cap_text}, "
-                                f"{fmt_plural(refused, 'call')} refused with 402.")
+            what = _("Simulated the last {span} of {period} with {topup} added").format(
+                span=fmt_duration(seconds, _), period=fmt_duration(period, _),
+                topup=fmt_usd(self.topup_usd))
+        if ok:
+            self.topup_check = _("{what}: the cap never fell below the need and no call got a "
+                                 "402.").format(what=what)
+        else:
+            cap_text = (_("the cap stayed at or above the need") if crossing is None
+                        else _("cap below the need after {span}").format(
+                            span=fmt_duration(crossing, _)))
+            self.topup_check = _.ngettext(
+                "{what}: {cap}, {n} call refused with 402.",
+                "{what}: {cap}, {n} calls refused with 402.", plural_n(refused),
+            ).format(what=what, cap=cap_text, n=fmt_count(refused))
         self.revision += 1
         return ok
+
+
+#: The chart's traces: (name, how it is drawn). The name is the trace's ``meta``, and its
+#: ``name`` in the widget's language.
+_TRACES: tuple[tuple[str, dict[str, Any]], ...] = (
+    (N_("balance"), {"mode": "lines", "line": {"color": COLORS["balance"]}}),
+    (N_("paid RPS cap"), {"mode": "lines", "yaxis": "y2",
+                          "line": {"color": COLORS["paid"], "shape": "hv"}}),
+    (N_("needed RPS"), {"mode": "lines", "yaxis": "y2",
+                        "line": {"color": COLORS["need"], "dash": "dash", "shape": "hv"}}),
+    (N_("cap below need"), {"mode": "markers", "yaxis": "y2",
+                            "marker": {"color": COLORS["crossing"], "size": 12, "symbol": "x"}}),
+    (N_("forecast crossing"), {"mode": "lines", "yaxis": "y2",
+                               "line": {"color": COLORS["crossing"], "dash": "dot", "width": 1}}),
+)
 
 
 def _bucket(result: SimulationResult, need: Callable[[float], float]) -> dict[str, list[Any]]:
@@ -482,6 +515,9 @@ class DepletionPlanner(W.VBox):
     scheduler : callable, optional
         ``scheduler(delay_s, fn) -> handle with cancel()``; default: the kernel's event loop, or
         at once when no loop runs (scripts, tests).
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (:func:`orwidgets.set_language` wins, then this, then
+        ``ORWIDGETS_LANG``); kept for the widget's life.
     **inputs
         Initial values for :class:`PlannerModel` inputs (``needed_rps=20``, ...).
 
@@ -492,7 +528,8 @@ class DepletionPlanner(W.VBox):
     model : PlannerModel
     figure : plotly.graph_objects.FigureWidget
         Traces ``"balance"`` (y, US$), ``"paid RPS cap"``, ``"needed RPS"`` (y2), the markers
-        ``"cap below need"`` (simulated) and ``"forecast crossing"`` (closed form).
+        ``"cap below need"`` (simulated) and ``"forecast crossing"`` (closed form): each trace's
+        ``meta``; its ``name`` is in the widget's language.
     """
 
     policy = PolicyId(help="Policy version id (linked to the account)")
@@ -504,68 +541,69 @@ class DepletionPlanner(W.VBox):
     def __init__(self, account: AccountModel | None = None, *, auto_simulate_hours: int = 24,
                  debounce_s: float = 0.4,
                  scheduler: Callable[[float, Callable[[], None]], Any] | None = None,
-                 **inputs: Any) -> None:
+                 lang: str | None = None, **inputs: Any) -> None:
         layout_kwargs = {k: inputs.pop(k) for k in ("layout",) if k in inputs}
         super().__init__(**layout_kwargs)
+        self._ = _ = widget_translator(lang)
+        self.lang = _.lang
         self.account = account if account is not None else AccountModel()
-        self.model = PlannerModel(self.account, **inputs)
+        self.model = PlannerModel(self.account, lang=self.lang, **inputs)
         self.auto_simulate_hours = auto_simulate_hours
         self.debounce_s = debounce_s
         self._schedule = scheduler or call_later
         self._pending: Any = None
         self._drawn_result: SimulationResult | None = None
         self._spans: dict[str, list[float]] | None = None
-        self._notice = Notice()
+        self._notice = Notice(_)
         self._syncing = False
         m = self.model
 
-        self._picker = policy_picker(self.account.policy)
+        self._picker = policy_picker(self.account.policy, _)
         self._caption = W.HTML()
         style = {"description_width": "initial"}
-        self._balance = W.FloatText(value=self.account.balance_usd, description="start balance $",
+        self._balance = W.FloatText(value=self.account.balance_usd,
+                                    description=_("start balance $"),
                                     style=style, layout=W.Layout(width="210px"))
         # The buttons say what they choose (a separate "cost" description sat on a line of its
         # own); "auto" widths and no shrinking keep both labels whole and side by side.
-        self._cost_mode = W.ToggleButtons(options=[("cost per request", "per request"),
-                                                   ("cost by model", "model")],
+        self._cost_mode = W.ToggleButtons(options=[(_("cost per request"), "per request"),
+                                                   (_("cost by model"), "model")],
                                           value=m.cost_mode, style={"button_width": "auto"},
                                           layout=W.Layout(width="auto", flex="0 0 auto"))
         self._cost_mode.add_class("orw-cost-mode")
-        self._cost = W.FloatText(value=m.cost_per_request_usd, description="$ per request",
+        self._cost = W.FloatText(value=m.cost_per_request_usd, description=_("$ per request"),
                                  step=0.0001, style=style, layout=W.Layout(width="210px"))
         models = list(m.prices)
-        self._model = W.Dropdown(options=models or ["(catalogue unavailable)"],
-                                 value=m.model_id or (models[0] if models else
-                                                      "(catalogue unavailable)"),
-                                 description="model", style=style, disabled=not models,
+        unavailable = _("(catalogue unavailable)")
+        self._model = W.Dropdown(options=models or [unavailable],
+                                 value=m.model_id or (models[0] if models else unavailable),
+                                 description=_("model"), style=style, disabled=not models,
                                  layout=W.Layout(width="320px"))
         self._model.add_class("orw-planner-model")
-        self._prompt = W.IntText(value=m.prompt_tokens, description="prompt tokens", style=style,
+        self._prompt = W.IntText(value=m.prompt_tokens, description=_("prompt tokens"), style=style,
                                  layout=W.Layout(width="190px"))
-        self._completion = W.IntText(value=m.completion_tokens, description="completion tokens",
+        self._completion = W.IntText(value=m.completion_tokens,
+                                     description=_("completion tokens"),
                                      style=style, layout=W.Layout(width="210px"))
-        self._need = W.FloatText(value=m.needed_rps, description="needed RPS (peak)",
+        self._need = W.FloatText(value=m.needed_rps, description=_("needed RPS (peak)"),
                                  style=style, layout=W.Layout(width="200px"))
-        self._pattern = W.Dropdown(options=list(PATTERNS), value=m.pattern,
-                                   description="traffic", style=style,
-                                   layout=W.Layout(width="300px"))
-        horizons = [("1 hour", 1), ("6 hours", 6), ("1 day", 24), ("3 days", 72), ("7 days", 168)]
-        if m.horizon_hours not in [h for _, h in horizons]:
-            horizons = sorted(horizons + [(f"{m.horizon_hours} hours", m.horizon_hours)],
-                              key=lambda o: o[1])
-        self._horizon = W.Dropdown(options=horizons, value=m.horizon_hours,
-                                   description="simulate", style=style,
+        self._pattern = W.Dropdown(options=[(_(name), name) for name in PATTERNS],
+                                   value=m.pattern, description=_("traffic"), style=style,
+                                   layout=W.Layout(width="340px"))
+        hours = sorted({1, 6, 24, 72, 168, m.horizon_hours})
+        self._horizon = W.Dropdown(options=[(self._span_label(h), h) for h in hours],
+                                   value=m.horizon_hours, description=_("simulate"), style=style,
                                    layout=W.Layout(width="200px"))
-        self._plan = W.FloatText(value=m.plan_hours, description="keep the cap for (hours)",
+        self._plan = W.FloatText(value=m.plan_hours, description=_("keep the cap for (hours)"),
                                  style=style, layout=W.Layout(width="230px"))
-        self._run = W.Button(description="Simulate", icon="play", button_style="primary",
+        self._run = W.Button(description=_("Simulate"), icon="play", button_style="primary",
                              layout=W.Layout(width="auto"))
         self._run.add_class("orw-simulate")
-        self._apply = W.Button(description="Apply top-up", icon="plus",
-                               tooltip="Add the suggested top-up to the account",
+        self._apply = W.Button(description=_("Apply top-up"), icon="plus",
+                               tooltip=_("Add the suggested top-up to the account"),
                                layout=W.Layout(width="auto"))
         self._apply.add_class("orw-apply-topup")
-        self._verify = W.Button(description="Check with simulation", icon="check",
+        self._verify = W.Button(description=_("Check with simulation"), icon="check",
                                 layout=W.Layout(width="auto"))
         self._verify.add_class("orw-verify-topup")
         self._readout = W.HTML()
@@ -595,12 +633,12 @@ class DepletionPlanner(W.VBox):
 
         guard = guarded(self._notice)
         for widget, owner, name, label in (
-            (self._balance, self.account, "balance_usd", "start balance"),
-            (self._cost, m, "cost_per_request_usd", "cost per request"),
-            (self._prompt, m, "prompt_tokens", "prompt tokens"),
-            (self._completion, m, "completion_tokens", "completion tokens"),
-            (self._need, m, "needed_rps", "needed RPS"),
-            (self._plan, m, "plan_hours", "period"),
+            (self._balance, self.account, "balance_usd", _("start balance")),
+            (self._cost, m, "cost_per_request_usd", _("cost per request")),
+            (self._prompt, m, "prompt_tokens", _("prompt tokens")),
+            (self._completion, m, "completion_tokens", _("completion tokens")),
+            (self._need, m, "needed_rps", _("needed RPS")),
+            (self._plan, m, "plan_hours", _("period")),
         ):
             widget.observe(guard(self._number_handler(owner, name, label)), names="value")
         self._cost_mode.observe(guard(self._on_choice("cost_mode")), names="value")
@@ -615,6 +653,13 @@ class DepletionPlanner(W.VBox):
         m.observe(guard(self._on_model_change), names="revision")
         self._render()
         self._maybe_simulate()
+
+    def _span_label(self, hours: int) -> str:
+        """``1 hour``, ``6 hours``, ``3 days``: a simulation's length as the picker names it."""
+        if hours % 24 == 0:
+            return self._.ngettext("{n} day", "{n} days", plural_n(hours // 24)).format(
+                n=hours // 24)
+        return self._.ngettext("{n} hour", "{n} hours", plural_n(hours)).format(n=hours)
 
     def __repr__(self) -> str:
         m = self.model
@@ -677,7 +722,8 @@ class DepletionPlanner(W.VBox):
 
     def run_simulation(self) -> SimulationResult:
         """Simulate now and redraw the chart (what the Simulate button does)."""
-        self._status.value = f'<span style="color:{CSS["muted"]}">simulating...</span>'
+        text = esc(self._("simulating..."))
+        self._status.value = f'<span style="color:{CSS["muted"]}">{text}</span>'
         return self.model.simulate()
 
     def apply_topup(self) -> None:
@@ -686,54 +732,61 @@ class DepletionPlanner(W.VBox):
             self.account.topup(self.model.topup_usd)
 
     def _on_verify(self) -> None:
-        self._status.value = f'<span style="color:{CSS["muted"]}">checking...</span>'
+        text = esc(self._("checking..."))
+        self._status.value = f'<span style="color:{CSS["muted"]}">{text}</span>'
         self.model.verify_topup()
 
     # -- outputs -------------------------------------------------------------------------------
 
     def _render(self) -> None:
+        _ = self._
         m, acct = self.model, self.account
         version = acct.version
         self._echo()
-        self._caption.value = policy_caption(version)
+        self._caption.value = policy_caption(version, _)
         self._cost_box.children = ([self._cost] if m.cost_mode == "per request"
                                    else [self._model, self._prompt, self._completion])
         fg, muted, warn = CSS["fg"], CSS["muted"], CSS["warn"]
         need = fmt_count(m.needed_rps)
         lines = [
-            f'<div style="color:{fg}">One call costs <b>{esc(fmt_usd_precise(m.cost_usd))}</b>; '
-            f"at {need} RPS that is {esc(fmt_usd(m.spend_per_hour_usd))} an hour.</div>"
+            f'<div style="color:{fg}">' + html_text(
+                _("One call costs {cost}; at {need} RPS that is {spend} an hour."),
+                cost=f"<b>{esc(fmt_usd_precise(m.cost_usd))}</b>", need=esc(need),
+                spend=esc(fmt_usd(m.spend_per_hour_usd))) + "</div>"
         ]
         if not version.paid_rps_linked:
-            lines.append(
-                f'<div style="color:{muted}">Under \'{esc(version.id)}\' paid models have no '
-                "balance-linked platform cap: the balance limits you only when it can no longer "
-                "pay for calls (402).</div>")
+            lines.append(f'<div style="color:{muted}">' + esc(_(
+                "Under '{policy}' paid models have no balance-linked platform cap: the balance "
+                "limits you only when it can no longer pay for calls (402)."
+            ).format(policy=version.id)) + "</div>")
         elif m.cap_always_short:
-            lines.append(f'<div style="color:{warn}">{need} RPS is above the '
-                         f"{fmt_count(version.paid_rps_cap)} RPS cap: no balance reaches it.</div>")
+            lines.append(f'<div style="color:{warn}">' + esc(_(
+                "{need} RPS is above the {cap} RPS cap: no balance reaches it."
+            ).format(need=need, cap=fmt_count(version.paid_rps_cap))) + "</div>")
         elif m.threshold_usd is None:
-            lines.append(f'<div style="color:{muted}">{need} RPS is within the '
-                         f"{fmt_count(version.paid_rps_min)} RPS floor: the cap never falls below "
-                         "it.</div>")
+            lines.append(f'<div style="color:{muted}">' + esc(_(
+                "{need} RPS is within the {floor} RPS floor: the cap never falls below it."
+            ).format(need=need, floor=fmt_count(version.paid_rps_min))) + "</div>")
         else:
             if m.crossing_s is None:
-                when = "never (within a year)"
+                when = _("never (within a year)")
             elif m.crossing_s == 0:
-                when = "already now"
+                when = _("already now")
             else:
-                when = f"after {fmt_duration(m.crossing_s)}"
-            lines.append(
-                f'<div class="orw-crossing" style="color:{fg}">The cap falls below '
-                f"{need} RPS once the balance is at or below "
-                f"{esc(fmt_usd(m.threshold_usd))}: forecast <b>{esc(when)}</b>.</div>")
+                when = _("after {span}").format(span=fmt_duration(m.crossing_s, _))
+            lines.append(f'<div class="orw-crossing" style="color:{fg}">' + html_text(
+                _("The cap falls below {need} RPS once the balance is at or below {threshold}: "
+                  "forecast {when}."),
+                need=esc(need), threshold=esc(fmt_usd(m.threshold_usd)),
+                when=f"<b>{esc(when)}</b>") + "</div>")
         if m.topup_possible:
-            goal = "To hold it for" if version.paid_rps_linked else "To keep paying for the calls for"
+            goal = (_("To hold it for {period}: top up {topup}.") if version.paid_rps_linked
+                    else _("To keep paying for the calls for {period}: top up {topup}."))
             lines.append(
-                f'<div class="orw-topup" style="color:{fg}">{goal} '
-                f"{fmt_duration(m.plan_hours * HOUR)}: top up "
-                f'<b><span class="orw-topup-usd">{esc(fmt_usd(m.topup_usd))}</span></b>. '
-                f'<span style="color:{muted}">{esc(m.topup_reason)}</span></div>')
+                f'<div class="orw-topup" style="color:{fg}">' + html_text(
+                    goal, period=esc(fmt_duration(m.plan_hours * HOUR, _)),
+                    topup=f'<b><span class="orw-topup-usd">{esc(fmt_usd(m.topup_usd))}</span></b>')
+                + f' <span style="color:{muted}">{esc(m.topup_reason)}</span></div>')
         else:
             lines.append(f'<div style="color:{warn}">{esc(m.topup_reason)}</div>')
         self._readout.value = "".join(lines)
@@ -742,50 +795,48 @@ class DepletionPlanner(W.VBox):
         self._draw_forecast()
 
     def _render_status(self) -> None:
+        _ = self._
         m = self.model
         parts = []
         if m.result is None:
-            parts.append("not simulated yet")
+            parts.append(_("not simulated yet"))
         else:
             ok, rate, refused = m.sim_counts
-            cross = ("the cap stayed above the need" if m.sim_crossing_s is None
-                     else f"cap below the need after {fmt_duration(m.sim_crossing_s)}")
-            parts.append(f"simulated {fmt_duration(len(m.result.seconds))}: "
-                         f"{fmt_count(ok)} served, {fmt_count(rate)} throttled by the paid rate "
-                         f"(429), {fmt_count(refused)} refused (402); {cross}")
+            cross = (_("the cap stayed above the need") if m.sim_crossing_s is None
+                     else _("cap below the need after {span}").format(
+                         span=fmt_duration(m.sim_crossing_s, _)))
+            parts.append(_("simulated {span}: {ok} served, {throttled} throttled by the paid rate "
+                           "(429), {refused} refused (402); {crossing}").format(
+                span=fmt_duration(len(m.result.seconds), _), ok=fmt_count(ok),
+                throttled=fmt_count(rate), refused=fmt_count(refused), crossing=cross))
             if m.stale:
-                parts.append("inputs changed since: press Simulate"
-                             if m.horizon_hours > self.auto_simulate_hours else "updating...")
+                parts.append(_("inputs changed since: press Simulate")
+                             if m.horizon_hours > self.auto_simulate_hours else _("updating..."))
         if m.topup_check:
             parts.append(m.topup_check)
-        self._status.value = f'<div style="color:{CSS["muted"]}">{esc("; ".join(parts))}</div>'
+        text = esc(_("; ").join(parts))
+        self._status.value = f'<div style="color:{CSS["muted"]}">{text}</div>'
 
     def _make_figure(self) -> Any:
+        _ = self._
         fig = figure_widget(layout=figure_layout(
-            title={"text": "Balance and paid RPS cap over time", "x": 0.02},
-            xaxis={"title": {"text": "hours from 00:00 UTC"}},
+            title={"text": _("Balance and paid RPS cap over time"), "x": 0.02},
+            xaxis={"title": {"text": _("hours from 00:00 UTC")}},
             # Both y axes share one grid (see _align_axes): the right axis draws no lines of its
             # own, its round ticks sit on the left axis's gridlines.
-            yaxis={"title": {"text": "balance (US$)"}, "tickprefix": "$"},
-            yaxis2={"title": {"text": "requests per second"}, "overlaying": "y", "side": "right",
-                    "gridcolor": "rgba(0,0,0,0)", "zerolinecolor": COLORS["grid"],
-                    "color": COLORS["text"]},
+            yaxis={"title": {"text": _("balance (US$)")}, "tickprefix": "$"},
+            yaxis2={"title": {"text": _("requests per second")}, "overlaying": "y",
+                    "side": "right", "gridcolor": "rgba(0,0,0,0)",
+                    "zerolinecolor": COLORS["grid"], "color": COLORS["text"]},
             margin={"l": 60, "r": 60, "t": 40, "b": 50},
         ))
-        fig.add_scatter(name="balance", mode="lines", line={"color": COLORS["balance"]})
-        fig.add_scatter(name="paid RPS cap", mode="lines", yaxis="y2",
-                        line={"color": COLORS["paid"], "shape": "hv"})
-        fig.add_scatter(name="needed RPS", mode="lines", yaxis="y2",
-                        line={"color": COLORS["need"], "dash": "dash", "shape": "hv"})
-        fig.add_scatter(name="cap below need", mode="markers", yaxis="y2",
-                        marker={"color": COLORS["crossing"], "size": 12, "symbol": "x"})
-        fig.add_scatter(name="forecast crossing", mode="lines", yaxis="y2",
-                        line={"color": COLORS["crossing"], "dash": "dot", "width": 1})
+        for name, kwargs in _TRACES:
+            fig.add_scatter(name=_(name), meta=name, **kwargs)
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _trace(self, name: str) -> Any:
-        return next(t for t in self.figure.data if t.name == name)
+        return next(t for t in self.figure.data if t.meta == name)
 
     def _draw_result(self) -> None:
         m = self.model

@@ -21,10 +21,12 @@ from traitlets import (
 )
 
 from ..engine import SECONDS_PER_DAY
+from ..i18n import N_, Translator
 from ..policy import POLICIES, TOPUP_THRESHOLD_USD, daily_free_quota, free_per_minute
 from ._common import (
     COLORS,
     CSS,
+    ENGLISH,
     Notice,
     esc,
     figure_layout,
@@ -32,20 +34,26 @@ from ._common import (
     fmt_clock,
     fmt_count,
     fmt_duration,
-    fmt_plural,
     fmt_usd,
     guarded,
+    html_text,
+    plural_n,
     policy_caption,
     policy_picker,
     set_number,
+    widget_translator,
 )
 from ._model import AccountModel, FiniteFloat, PolicyId, topup_threshold
 
 __all__ = ["FreeQuotaModel", "FreeQuotaExplorer", "parse_hhmm", "TOPPED_UP_LABEL", "BAR_GEOMETRY",
            "bar_centre"]
 
-#: Legend of the topped-up bars (the threshold comes from the policy).
-TOPPED_UP_LABEL = f"topped up ({TOPUP_THRESHOLD_USD:g}+ credits purchased)"
+#: Legend of the topped-up bars (the threshold comes from the policy), and in English: the
+#: stable name (``meta``) code and tests find the trace by, whatever the language shows.
+TOPPED_UP_TEMPLATE = N_("topped up ({threshold}+ credits purchased)")
+TOPPED_UP_LABEL = TOPPED_UP_TEMPLATE.format(threshold=f"{TOPUP_THRESHOLD_USD:g}")
+NOT_TOPPED_UP = N_("not topped up")
+YOUR_QUOTA = N_("your quota")
 
 #: The two bars of a version: (offset, width) in x units around the version's position, set
 #: explicitly so the "your quota" marker can sit on the centre of the bar that is the account's.
@@ -66,14 +74,17 @@ def bar_centre(position: int, which: str) -> float:
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
-def parse_hhmm(text: str) -> int:
-    """``"09:30"`` -> seconds after 00:00; ``ValueError`` naming the field otherwise."""
+def parse_hhmm(text: str, _: Translator = ENGLISH) -> int:
+    """``"09:30"`` -> seconds after 00:00; ``ValueError`` naming the field otherwise (in ``_``'s
+    language)."""
     match = _HHMM.match(str(text))
     if not match:
-        raise ValueError(f"start time: expected HH:MM (24-hour, UTC), got {text!r}")
+        raise ValueError(_("start time: expected HH:MM (24-hour, UTC), got {value}").format(
+            value=repr(text)))
     hours, minutes = int(match.group(1)), int(match.group(2))
     if hours > 23 or minutes > 59:
-        raise ValueError(f"start time: {text!r} is not a time of day (00:00 to 23:59)")
+        raise ValueError(_("start time: {value} is not a time of day (00:00 to 23:59)").format(
+            value=repr(text)))
     return hours * 3600 + minutes * 60
 
 
@@ -195,6 +206,10 @@ class FreeQuotaExplorer(W.VBox):
         Shared account (a new one if omitted).
     policy, purchased_usd, topped_up, calls_per_hour : optional
         Initial values.
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (see :func:`orwidgets.i18n.get_language`: a language set with
+        :func:`orwidgets.set_language` wins, then this, then ``ORWIDGETS_LANG``); kept for the
+        widget's life.
 
     Attributes
     ----------
@@ -203,7 +218,8 @@ class FreeQuotaExplorer(W.VBox):
     daily_quota : derived.
     model : FreeQuotaModel
     figure : plotly.graph_objects.FigureWidget
-        Bars ``"not topped up"`` and ``"topped up"`` per version, marker ``"your quota"``.
+        Bars ``"not topped up"`` and ``"topped up"`` per version, marker ``"your quota"`` (each
+        trace's ``meta``, in English; its ``name`` is in the widget's language).
     """
 
     policy = PolicyId(help="Policy version id (linked to the account)")
@@ -215,8 +231,11 @@ class FreeQuotaExplorer(W.VBox):
 
     def __init__(self, account: AccountModel | None = None, *, policy: str | None = None,
                  purchased_usd: float | None = None, topped_up: bool | None = None,
-                 calls_per_hour: float | None = None, **kwargs: Any) -> None:
+                 calls_per_hour: float | None = None, lang: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._ = _ = widget_translator(lang)
+        self.lang = _.lang
         self.account = account if account is not None else AccountModel()
         if policy is not None:
             self.account.policy = policy
@@ -227,35 +246,37 @@ class FreeQuotaExplorer(W.VBox):
         self.model = FreeQuotaModel(self.account)
         if calls_per_hour is not None:
             self.model.calls_per_hour = calls_per_hour
-        self._notice = Notice()
+        self._notice = Notice(_)
         self._syncing = False
 
-        self._picker = policy_picker(self.account.policy)
+        threshold = f"{TOPUP_THRESHOLD_USD:g}"
+        self._picker = policy_picker(self.account.policy, _)
         self._caption = W.HTML()
         self._toggle = W.ToggleButton(
             value=self.account.topped_up,
-            description=f"topped up {TOPUP_THRESHOLD_USD:g}+ credits",
-            tooltip=f"Have {TOPUP_THRESHOLD_USD:g} or more credits been purchased on this "
-                    "account (ever)?",
+            description=_("topped up {threshold}+ credits").format(threshold=threshold),
+            tooltip=_("Have {threshold} or more credits been purchased on this account (ever)?"
+                      ).format(threshold=threshold),
             icon=_toggle_icon(self.account.topped_up), layout=W.Layout(width="auto"),
         )
         self._toggle.add_class("orw-topup-toggle")
         self._purchased = W.FloatText(value=self.account.purchased_usd,
-                                      description="credits purchased $", step=1.0,
+                                      description=_("credits purchased $"), step=1.0,
                                       style={"description_width": "initial"},
                                       layout=W.Layout(width="240px"))
         self._purchased.add_class("orw-purchased-input")
-        self._balance = W.FloatText(value=self.account.balance_usd, description="balance now $",
+        self._balance = W.FloatText(value=self.account.balance_usd, description=_("balance now $"),
                                     step=1.0, style={"description_width": "initial"},
                                     layout=W.Layout(width="200px"))
         self._balance.add_class("orw-quota-balance-input")
         self._readout = W.HTML()
         self._readout.add_class("orw-quota-readout")
-        self._pace = W.FloatText(value=self.model.calls_per_hour, description="my calls per hour",
+        self._pace = W.FloatText(value=self.model.calls_per_hour,
+                                 description=_("my calls per hour"),
                                  step=1.0, style={"description_width": "initial"},
                                  layout=W.Layout(width="220px"))
         self._pace.add_class("orw-pace-input")
-        self._start = W.Text(value=self.model.start_utc, description="starting at (UTC)",
+        self._start = W.Text(value=self.model.start_utc, description=_("starting at (UTC)"),
                              style={"description_width": "initial"},
                              layout=W.Layout(width="200px"))
         self._start.add_class("orw-start-input")
@@ -309,28 +330,33 @@ class FreeQuotaExplorer(W.VBox):
     def _on_purchased(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        set_number(self.account, "purchased_usd", change["new"], self._notice, "credits purchased")
+        set_number(self.account, "purchased_usd", change["new"], self._notice,
+                   self._("credits purchased"))
         self._echo()
 
     def _on_balance(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        set_number(self.account, "balance_usd", change["new"], self._notice, "balance")
+        set_number(self.account, "balance_usd", change["new"], self._notice, self._("balance"))
         self._echo()
 
     def _on_pace(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        set_number(self.model, "calls_per_hour", change["new"], self._notice, "calls per hour")
+        set_number(self.model, "calls_per_hour", change["new"], self._notice,
+                   self._("calls per hour"))
         self._echo()
 
     def _on_start(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
+        _ = self._
         try:
+            parse_hhmm(change["new"], _)  # the reader's language; the model says it in English
             self.model.start_utc = change["new"]
-        except TraitError as exc:
-            self._notice.show(f"{exc}; kept {self.model.start_utc}.")
+        except (ValueError, TraitError) as exc:
+            self._notice.show(_("{error}; kept {kept}.").format(error=exc,
+                                                                kept=self.model.start_utc))
         else:
             self._notice.clear()
 
@@ -349,93 +375,122 @@ class FreeQuotaExplorer(W.VBox):
 
     def _render(self, change: Any = None) -> None:
         self._echo()
+        _ = self._
         acct, m = self.account, self.model
         version = acct.version
-        self._caption.value = policy_caption(version)
+        self._caption.value = policy_caption(version, _)
         threshold = topup_threshold(version)
+        per_minute = (f'<b><span class="orw-per-minute">{fmt_count(m.per_minute)}</span></b>')
         if m.blocked:
+            quota = _.ngettext("{n} request", "{n} requests", plural_n(m.daily_quota)).format(
+                n=fmt_count(m.daily_quota))
             lines = [
                 f'<div class="orw-quota-blocked" style="color:{CSS["fg"]};font-size:1.05em">'
-                "Free-model requests that can succeed today: "
-                f'<b><span class="orw-daily-quota" style="color:{CSS["error"]};font-size:1.3em">'
-                f"0</span></b>. A balance of {esc(fmt_usd(acct.balance_usd))} answers 402 on "
-                "every model, free ones included, before any quota counts. Once the balance is "
-                f"above $0 the quota is {fmt_plural(m.daily_quota, 'request')} per UTC day and "
-                f'<b><span class="orw-per-minute">{fmt_count(m.per_minute)}</span></b> per '
-                "minute.</div>"
+                + html_text(
+                    _("Free-model requests that can succeed today: {zero}. A balance of {balance} "
+                      "answers 402 on every model, free ones included, before any quota counts. "
+                      "Once the balance is above $0 the quota is {quota} per UTC day and "
+                      "{per_minute} per minute."),
+                    zero=(f'<b><span class="orw-daily-quota" style="color:{CSS["error"]};'
+                          'font-size:1.3em">0</span></b>'),
+                    balance=esc(fmt_usd(acct.balance_usd, _)), quota=esc(quota),
+                    per_minute=per_minute)
+                + "</div>"
             ]
         else:
             lines = [
-                f'<div style="color:{CSS["fg"]};font-size:1.05em">Daily free-model quota: '
-                f'<b><span class="orw-daily-quota" style="color:{CSS["accent"]};font-size:1.3em">'
-                f"{fmt_count(m.daily_quota)}</span></b> "
-                f"{'request' if m.daily_quota == 1 else 'requests'} per UTC day, and "
-                f'<b><span class="orw-per-minute">{fmt_count(m.per_minute)}</span></b> per '
-                "minute.</div>"
+                f'<div style="color:{CSS["fg"]};font-size:1.05em">'
+                + html_text(
+                    _.ngettext("Daily free-model quota: {quota} request per UTC day, and "
+                               "{per_minute} per minute.",
+                               "Daily free-model quota: {quota} requests per UTC day, and "
+                               "{per_minute} per minute.", plural_n(m.daily_quota)),
+                    quota=(f'<b><span class="orw-daily-quota" style="color:{CSS["accent"]};'
+                           f'font-size:1.3em">{fmt_count(m.daily_quota)}</span></b>'),
+                    per_minute=per_minute)
+                + "</div>"
             ]
         muted = f'<div style="color:{CSS["muted"]}">'
         if not version.has_topup_tier:
-            lines.append(f"{muted}Under '{esc(version.id)}' everyone gets the same daily quota: "
-                         "buying credits does not change it.</div>")
+            lines.append(muted + html_text(
+                _("Under '{policy}' everyone gets the same daily quota: buying credits does not "
+                  "change it."), policy=esc(version.id)) + "</div>")
         else:
-            lines.append(
-                f"{muted}Rule: {fmt_usd(threshold)} or more in credits <i>purchased</i> (all-time) "
-                f"unlocks {fmt_count(version.free_daily_high)}; below that, "
-                f"{fmt_count(version.free_daily_low)}. "
-                f"This account: {fmt_usd(acct.purchased_usd)} purchased, balance "
-                f"{fmt_usd(acct.balance_usd)}.</div>"
-            )
+            lines.append(muted + html_text(
+                _("Rule: {threshold} or more in credits purchased (all-time) unlocks {high}; "
+                  "below that, {low}. This account: {purchased} purchased, balance {balance}."),
+                threshold=esc(fmt_usd(threshold)), high=esc(fmt_count(version.free_daily_high)),
+                low=esc(fmt_count(version.free_daily_low)),
+                purchased=esc(fmt_usd(acct.purchased_usd)),
+                balance=esc(fmt_usd(acct.balance_usd))) + "</div>")
             if not m.rule_differs:
-                lines.append(
-                    f"{muted}The article words the rule as a balance of {fmt_usd(threshold)}: "
-                    "here both readings agree; lower the balance below the purchases to see "
-                    "where they part.</div>"
-                )
+                lines.append(muted + html_text(
+                    _("The article words the rule as a balance of {threshold}: here both readings "
+                      "agree; lower the balance below the purchases to see where they part."),
+                    threshold=esc(fmt_usd(threshold))) + "</div>")
             else:
                 lines.append(
-                    f'<div class="orw-rule-differs" style="color:{CSS["warn"]}">The article says '
-                    f'"a balance of {fmt_usd(threshold)}": read that way this account would get '
-                    f"{fmt_count(m.quota_by_balance)} a day, not {fmt_count(m.daily_quota)}. "
-                    "OpenRouter tests credits purchased, so spending the balance does not lose "
-                    "the tier.</div>"
-                )
+                    f'<div class="orw-rule-differs" style="color:{CSS["warn"]}">' + html_text(
+                        _("The article says \"a balance of {threshold}\": read that way this "
+                          "account would get {by_balance} a day, not {quota}. OpenRouter tests "
+                          "credits purchased, so spending the balance does not lose the tier."),
+                        threshold=esc(fmt_usd(threshold)),
+                        by_balance=esc(fmt_count(m.quota_by_balance)),
+                        quota=esc(fmt_count(m.daily_quota))) + "</div>")
         if m.free_left_today is not None:
-            lines.append(f"{muted}Used today: {fmt_count(acct.free_used_today)}; left: "
-                         f"{fmt_count(m.free_left_today)} (as the account panel read them)."
-                         "</div>")
+            lines.append(muted + html_text(
+                _("Used today: {used}; left: {left} (as the account panel read them)."),
+                used=esc(fmt_count(acct.free_used_today)),
+                left=esc(fmt_count(m.free_left_today))) + "</div>")
         self._readout.value = "".join(lines)
         self._render_pace()
         self._move_marker()
 
     def _render_pace(self, change: Any = None) -> None:
+        _ = self._
         m = self.model
         muted = CSS["muted"]
-        pace = f"At {fmt_plural(m.calls_per_hour, 'call')} an hour"
-        quota = fmt_plural(m.daily_quota, "call")
+        pace = fmt_count(m.calls_per_hour)
+        many = plural_n(m.calls_per_hour)
+        quota = _.ngettext("{n} call", "{n} calls", plural_n(m.daily_quota)).format(
+            n=fmt_count(m.daily_quota))
         if m.blocked:
-            text = (f"{pace}, every call gets a 402 until the balance is above $0 again; the "
-                    f"{quota} of the day wait for that.")
+            text = _.ngettext(
+                "At {pace} call an hour, every call gets a 402 until the balance is above $0 "
+                "again; the {quota} of the day wait for that.",
+                "At {pace} calls an hour, every call gets a 402 until the balance is above $0 "
+                "again; the {quota} of the day wait for that.", many)
         elif m.calls_per_hour <= 0:
-            text = f"{pace} the quota lasts all day."
+            text = _.ngettext("At {pace} call an hour the quota lasts all day.",
+                              "At {pace} calls an hour the quota lasts all day.", many)
         elif m.exhausted_at is None:
-            text = f"{pace} from {m.start_utc} UTC, the {quota} last until the reset at 00:00 UTC."
+            text = _.ngettext(
+                "At {pace} call an hour from {start} UTC, the {quota} last until the reset at "
+                "00:00 UTC.",
+                "At {pace} calls an hour from {start} UTC, the {quota} last until the reset at "
+                "00:00 UTC.", many)
         else:
-            text = (f"{pace} from {m.start_utc} UTC, the {quota} run out after "
-                    f"{fmt_duration(m.lasts_s)}, at {m.exhausted_at} UTC; then every call gets a "
-                    "429 until the reset at 00:00 UTC.")
+            text = _.ngettext(
+                "At {pace} call an hour from {start} UTC, the {quota} run out after {lasts}, at "
+                "{end} UTC; then every call gets a 429 until the reset at 00:00 UTC.",
+                "At {pace} calls an hour from {start} UTC, the {quota} run out after {lasts}, at "
+                "{end} UTC; then every call gets a 429 until the reset at 00:00 UTC.", many)
+        text = text.format(pace=pace, quota=quota, start=m.start_utc,
+                           lasts=fmt_duration(m.lasts_s, _), end=m.exhausted_at)
         parts = [f'<div class="orw-pace-text" style="color:{CSS["fg"]}">{esc(text)}</div>']
         if m.over_per_minute:
-            parts.append(
-                f'<div style="color:{CSS["warn"]}">{fmt_count(m.pace_per_minute)} a '
-                f"minute is above the {fmt_count(m.per_minute)} per minute limit: some calls get "
-                "a per-minute 429, and rejected attempts still count toward the day.</div>"
-            )
+            parts.append(f'<div style="color:{CSS["warn"]}">' + esc(_(
+                "{pace} a minute is above the {limit} per minute limit: some calls get a "
+                "per-minute 429, and rejected attempts still count toward the day."
+            ).format(pace=fmt_count(m.pace_per_minute), limit=fmt_count(m.per_minute))) + "</div>")
         else:
-            parts.append(f'<div style="color:{muted}">Rejected attempts count toward the day too: '
-                         "retrying a per-day 429 only uses up more.</div>")
+            parts.append(f'<div style="color:{muted}">' + esc(_(
+                "Rejected attempts count toward the day too: retrying a per-day 429 only uses up "
+                "more.")) + "</div>")
         self._pace_readout.value = "".join(parts)
 
     def _make_figure(self) -> Any:
+        _ = self._
         ids = list(POLICIES)
         low, high = [], []
         for pid in ids:
@@ -445,27 +500,30 @@ class FreeQuotaExplorer(W.VBox):
             high.append(daily_free_quota(threshold, version))
         fig = figure_widget(
             layout=figure_layout(
-                title={"text": "Free-model requests per UTC day, by policy version", "x": 0.02},
+                title={"text": _("Free-model requests per UTC day, by policy version"),
+                       "x": 0.02},
                 # Numeric positions with the ids as tick labels: a marker at x="2025-04" made
                 # plotly re-guess the axis as dates in the browser.
-                xaxis={"title": {"text": "policy version"}, "type": "linear",
+                xaxis={"title": {"text": _("policy version")}, "type": "linear",
                        "tickmode": "array", "tickvals": list(range(len(ids))), "ticktext": ids,
                        "range": [-0.5, len(ids) - 0.5], "zeroline": False},
-                yaxis={"title": {"text": "requests per day"}, "rangemode": "tozero"},
+                yaxis={"title": {"text": _("requests per day")}, "rangemode": "tozero"},
                 height=320,
             )
         )
         positions = list(range(len(ids)))
+        topped_up = _(TOPPED_UP_TEMPLATE).format(threshold=f"{TOPUP_THRESHOLD_USD:g}")
         # Explicit offset and width (plotly then draws these bars side by side without its group
         # layout), so the marker below knows where each bar's centre is.
-        for name, which, values, color in (("not topped up", "low", low, COLORS["low"]),
-                                           (TOPPED_UP_LABEL, "high", high, COLORS["high"])):
+        for meta, name, which, values, color in (
+                (NOT_TOPPED_UP, _(NOT_TOPPED_UP), "low", low, COLORS["low"]),
+                (TOPPED_UP_LABEL, topped_up, "high", high, COLORS["high"])):
             offset, width = BAR_GEOMETRY[which]
-            fig.add_bar(name=name, x=positions, y=values, customdata=ids, marker_color=color,
-                        offset=offset, width=width, text=[fmt_count(v) for v in values],
-                        textposition="outside")
-        fig.add_scatter(name="your quota", mode="markers+text", x=[], y=[], text=[],
-                        textposition="middle right", textfont={"color": COLORS["you"]},
+            fig.add_bar(name=name, meta=meta, x=positions, y=values, customdata=ids,
+                        marker_color=color, offset=offset, width=width,
+                        text=[fmt_count(v) for v in values], textposition="outside")
+        fig.add_scatter(name=_(YOUR_QUOTA), meta=YOUR_QUOTA, mode="markers+text", x=[], y=[],
+                        text=[], textposition="middle right", textfont={"color": COLORS["you"]},
                         cliponaxis=False, hoverinfo="text",
                         marker={"symbol": "diamond", "size": 14, "color": COLORS["you"],
                                 "line": {"width": 1.5, "color": "white"}})
@@ -476,15 +534,17 @@ class FreeQuotaExplorer(W.VBox):
         """The marker sits on the centre of the account's own bar: the topped-up bar when the
         quota is the high tier (or, where both bars are equal, when the account is topped up).
         With a negative balance it drops to 0 and says 402."""
+        _ = self._
         acct, m = self.account, self.model
         version = acct.version
         position = list(POLICIES).index(acct.policy)
         high = version.has_topup_tier and m.daily_quota == version.free_daily_high
         which = "high" if high or (not version.has_topup_tier and acct.topped_up) else "low"
-        marker = next(t for t in self.figure.data if t.name == "your quota")
+        marker = next(t for t in self.figure.data if t.meta == YOUR_QUOTA)
         with self.figure.batch_update():
             marker.x = [bar_centre(position, which)]
             marker.y = [m.usable_today]
             marker.text = ["402"] if m.blocked else [""]
-            marker.hovertext = ["a balance below $0 answers 402, free models included"
-                                if m.blocked else f"your quota: {fmt_count(m.daily_quota)} a day"]
+            marker.hovertext = [
+                _("a balance below $0 answers 402, free models included") if m.blocked
+                else _("your quota: {quota} a day").format(quota=fmt_count(m.daily_quota))]

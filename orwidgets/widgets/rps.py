@@ -31,6 +31,7 @@ from traitlets import (
 )
 
 from ..engine import Reason, Request
+from ..i18n import N_, Translator
 from ..policy import (
     IN_FLIGHT_DEFAULTS,
     PAID_RPS_CAP,
@@ -44,19 +45,24 @@ from ..simulation import in_flight_fit
 from ._common import (
     COLORS,
     CSS,
+    ENGLISH,
     Notice,
     esc,
     figure_layout,
     figure_widget,
     fmt_count,
-    fmt_plural,
     fmt_usd,
     fmt_usd_fine,
     guarded,
+    html_text,
     log_ticks,
+    paid_rps_sentence,
+    plural_n,
     policy_caption,
     policy_picker,
+    rps_rule_name,
     set_number,
+    widget_translator,
 )
 from ._model import AccountModel, FiniteFloat, PolicyId
 
@@ -79,9 +85,10 @@ _RPS_AXIS = (0.7, 800.0)
 #: The largest max_tokens and prompt the in-flight view takes (typed values are clamped).
 MAX_TOKENS_FIELD = 1_000_000
 MAX_PROMPT_TOKENS = 10_000_000
-#: Where the in-flight numbers come from, as the view says it.
-DEFAULTS_SOURCE = "orwidgets' defaults (OpenRouter publishes none but Retry-After) [inv]"
-EMULATOR_SOURCE = "the emulator's (GET /_emulator/in_flight)"
+#: Where the in-flight numbers come from, as the view says it (English: the view translates it).
+DEFAULTS_SOURCE = N_("orwidgets' defaults (OpenRouter publishes none but Retry-After) [inv]")
+EMULATOR_SOURCE = N_("the emulator's (GET /_emulator/in_flight)")
+GIVEN_SOURCE = N_("given in Python")
 
 
 def balance_ticks(top_usd: float) -> dict[str, Any]:
@@ -153,18 +160,19 @@ def _default_model() -> str:
     return DEFAULT_PAID_MODEL
 
 
-def emulator_in_flight(emulator: Any, timeout: float = 10.0) -> InFlightParams:
+def emulator_in_flight(emulator: Any, timeout: float = 10.0,
+                       _: Translator = ENGLISH) -> InFlightParams:
     """An emulator's current in-flight numbers, from its ``GET /_emulator/in_flight``.
 
     ``emulator``: a handle from :func:`orwidgets.emulator.start` or an app from
     :func:`orwidgets.emulator.create_app` (asked in memory). Raises ``RuntimeError`` naming the
-    cause when it cannot be read.
+    cause (in ``_``'s language) when it cannot be read.
     """
     from ..client import BackgroundJob
     from ..client._presets import EmulatorAdmin
     from .livecalls import _EmulatorTarget
 
-    target = _EmulatorTarget.of(emulator)
+    target = _EmulatorTarget.of(emulator, _)
 
     async def read(cancel: Any) -> dict[str, Any]:
         async with EmulatorAdmin(target.root, target.admin_token,
@@ -173,7 +181,8 @@ def emulator_in_flight(emulator: Any, timeout: float = 10.0) -> InFlightParams:
 
     job = BackgroundJob(read, name="orwidgets-in-flight").start()
     if not job.wait(timeout):
-        raise RuntimeError(f"GET /_emulator/in_flight: no answer in {timeout:g} s")
+        raise RuntimeError(_("GET /_emulator/in_flight: no answer in {seconds} s").format(
+            seconds=f"{timeout:g}"))
     if job.error is not None:
         raise RuntimeError(f"GET /_emulator/in_flight: {job.error}") from job.error
     return IN_FLIGHT_DEFAULTS.updated(job.result)
@@ -334,25 +343,28 @@ def staircase(version: PolicyVersion, x_min: float = SLIDER_MIN_USD,
     return xs, ys
 
 
-#: The in-flight chart's traces (drawn under versions with the budget, hidden otherwise).
-_BUDGET_TRACES = ("no budget region", "in-flight budget", "ceiling", "threshold",
-                  "one request's estimate")
-_RPS_TRACES = ("floor region", "cap region", "paid RPS")
-#: The marker's hover text in each view.
+#: The chart's traces: the in-flight view's (drawn under versions with the budget, hidden
+#: otherwise) and the RPS view's. Each name is the trace's ``meta`` as written here, and its
+#: ``name`` in the widget's language.
+_BUDGET_TRACES = (N_("no budget region"), N_("in-flight budget"), N_("ceiling"), N_("threshold"),
+                  N_("one request's estimate"))
+_RPS_TRACES = (N_("floor region"), N_("cap region"), N_("paid RPS"))
+MARKER = N_("current balance")
+#: The marker's hover text in each view (plotly's %{...} fields stay as they are).
 _MARKER_HOVER = {
-    "rps": "$%{x:,.2f} → %{y} RPS<extra>current balance</extra>",
-    "budget": "$%{x:,.2f} → budget $%{y:,.4f}<extra>current balance</extra>",
-    "no budget": "$%{x:,.2f}: no in-flight budget<extra>current balance</extra>",
+    "rps": N_("$%{x:,.2f} → %{y} RPS"),
+    "budget": N_("$%{x:,.2f} → budget $%{y:,.4f}"),
+    "no budget": N_("$%{x:,.2f}: no in-flight budget"),
 }
 #: What the first refused request gets, in words (the engine's reason is the wire's).
 _REFUSALS = {
-    Reason.AFFORDABILITY.value: (
+    Reason.AFFORDABILITY.value: N_(
         "the balance does not cover one request's maximum cost: 402 \"can only afford M\" before "
         "the budget is looked at"),
-    Reason.WEIGHT_EXCEEDS_BUDGET.value: (
+    Reason.WEIGHT_EXCEEDS_BUDGET.value: N_(
         "one request holds more than the whole budget: 402 weight_exceeds_budget. Retrying "
         "cannot help: lower max_tokens or the prompt, or add credits"),
-    Reason.NEGATIVE_BALANCE.value: "a negative balance answers 402 on every model",
+    Reason.NEGATIVE_BALANCE.value: N_("a negative balance answers 402 on every model"),
 }
 
 
@@ -372,6 +384,9 @@ class RPSExplorer(W.VBox):
     in_flight : InFlightParams or dict, optional
         The in-flight numbers to use instead (default
         :data:`~orwidgets.policy.IN_FLIGHT_DEFAULTS`, our own [inv] values).
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (:func:`orwidgets.set_language` wins, then this, then
+        ``ORWIDGETS_LANG``); kept for the widget's life.
 
     Attributes
     ----------
@@ -386,7 +401,7 @@ class RPSExplorer(W.VBox):
         version with the budget instead ``"in-flight budget"``, ``"ceiling"``, ``"threshold"``,
         ``"no budget region"`` and ``"one request's estimate"``; and ``"current balance"`` (the
         marker, x = balance, y = rps or the budget; at the top of the chart where no budget
-        applies).
+        applies). These are the traces' ``meta``; their ``name`` is in the widget's language.
     """
 
     policy = PolicyId(help="Policy version id (linked to the account)")
@@ -397,25 +412,27 @@ class RPSExplorer(W.VBox):
     def __init__(self, account: AccountModel | None = None, *, policy: str | None = None,
                  balance_usd: float | None = None, emulator: Any = None,
                  in_flight: InFlightParams | dict[str, Any] | None = None,
-                 **kwargs: Any) -> None:
+                 lang: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._ = _ = widget_translator(lang)
+        self.lang = _.lang
         self.account = account if account is not None else AccountModel()
         if policy is not None:
             self.account.policy = policy
         if balance_usd is not None:
             self.account.balance_usd = balance_usd
         self._emulator = emulator
-        self._notice = Notice()
+        self._notice = Notice(_)
         params = IN_FLIGHT_DEFAULTS.updated(in_flight) if in_flight is not None else None
         self.model = RPSModel(self.account)
         self.in_flight = InFlightModel(
-            self.account, **({"params": params, "params_source": "given in Python"}
+            self.account, **({"params": params, "params_source": GIVEN_SOURCE}
                              if params is not None else {}))
         self._drawn: tuple[Any, ...] | None = None
         self._marker_style = "rps"
         self._syncing = False
 
-        self._picker = policy_picker(self.account.policy)
+        self._picker = policy_picker(self.account.policy, _)
         self._caption = W.HTML()
         self._slider = W.FloatLogSlider(
             value=self._slider_value(self.account.balance_usd),
@@ -423,7 +440,7 @@ class RPSExplorer(W.VBox):
             min=math.log10(SLIDER_MIN_USD),
             max=math.log10(SLIDER_MAX_USD),
             step=SLIDER_STEP,
-            description="Balance $",
+            description=_("Balance $"),
             # The slider's own readout would show its grid point ($42.66 for a typed $42.30);
             # the typed field beside it shows the exact balance instead.
             readout=False,
@@ -432,8 +449,8 @@ class RPSExplorer(W.VBox):
         )
         self._slider.add_class("orw-balance-slider")
         self._input = W.FloatText(
-            value=self.account.balance_usd, description="or type $", step=0.01,
-            layout=W.Layout(width="220px"),
+            value=self.account.balance_usd, description=_("or type $"), step=0.01,
+            style={"description_width": "initial"}, layout=W.Layout(width="220px"),
         )
         self._input.add_class("orw-balance-input")
         self._readout = W.HTML()
@@ -495,7 +512,7 @@ class RPSExplorer(W.VBox):
         if self._syncing or self._is_snap_of_balance(change["new"]):
             return
         set_number(self.account, "balance_usd", self._round_from_slider(change["new"]),
-                   self._notice, "balance")
+                   self._notice, self._("balance"))
 
     def _is_snap_of_balance(self, value: float) -> bool:
         """Whether a value from the slider is only its grid's rounding of the current balance.
@@ -512,7 +529,8 @@ class RPSExplorer(W.VBox):
     def _on_input(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        if not set_number(self.account, "balance_usd", change["new"], self._notice, "balance"):
+        if not set_number(self.account, "balance_usd", change["new"], self._notice,
+                          self._("balance")):
             self._echo_inputs()
 
     def _on_balance(self, change: Any = None) -> None:
@@ -531,7 +549,7 @@ class RPSExplorer(W.VBox):
             self._syncing = False
 
     def _on_policy(self, change: Any = None) -> None:
-        self._caption.value = policy_caption(self.account.policy)
+        self._caption.value = policy_caption(self.account.policy, self._)
         if get_policy(self.account.policy).in_flight_budget:
             self._build_controls()
             if self._emulator is not None:
@@ -553,11 +571,12 @@ class RPSExplorer(W.VBox):
         they could not be read: the notice says why, and the view keeps its numbers)."""
         if self._emulator is None:
             return None
+        _ = self._
         try:
-            params = emulator_in_flight(self._emulator)
+            params = emulator_in_flight(self._emulator, _=_)
         except (RuntimeError, TypeError, ValueError) as exc:
-            self._notice.show(f"in-flight numbers: {exc}; showing "
-                              f"{self.in_flight.params_source} instead.")
+            self._notice.show(_("in-flight numbers: {error}; showing {source} instead.").format(
+                error=exc, source=_(self.in_flight.params_source)))
             return None
         with self.in_flight.hold_trait_notifications():
             self.in_flight.params_source = EMULATOR_SOURCE
@@ -569,26 +588,29 @@ class RPSExplorer(W.VBox):
     def _build_controls(self) -> None:
         if self._controls:
             return
+        _ = self._
         label = {"description_width": "initial"}
-        options = [(f"{m.id} (${m.completion_price_usd * 1e6:,.2f}/M output tokens)", m.id)
+        options = [(_("{model} ({price}/M output tokens)").format(
+                        model=m.id, price=f"${m.completion_price_usd * 1e6:,.2f}"), m.id)
                    for m in paid_models().values()]
         model = W.Dropdown(options=options, value=self.in_flight.model_id,
-                           description="Request: model", style=label,
-                           layout=W.Layout(width="560px"))
+                           description=_("Request: model"), style=label,
+                           layout=W.Layout(width="660px"))  # ja labels: the longest
         model.add_class("orw-in-flight-model")
         no_max = W.Checkbox(value=self.in_flight.no_max_tokens, indent=False,
-                            description="no max_tokens", layout=W.Layout(width="auto"))
+                            description=_("no max_tokens"), layout=W.Layout(width="auto"))
         no_max.add_class("orw-no-max-tokens")
         max_tokens = W.BoundedIntText(value=self.in_flight.max_tokens, min=1,
-                                      max=MAX_TOKENS_FIELD, description="or max_tokens",
+                                      max=MAX_TOKENS_FIELD, description=_("or max_tokens"),
                                       style=label, layout=W.Layout(width="200px"))
         max_tokens.add_class("orw-max-tokens")
         prompt = W.BoundedIntText(value=self.in_flight.prompt_tokens, min=0,
-                                  max=MAX_PROMPT_TOKENS, description="prompt tokens",
+                                  max=MAX_PROMPT_TOKENS, description=_("prompt tokens"),
                                   style=label, layout=W.Layout(width="220px"))
         prompt.add_class("orw-prompt-tokens")
         self._controls = {"model_id": model, "no_max_tokens": no_max, "max_tokens": max_tokens,
                           "prompt_tokens": prompt}
+        self._control_names = {"max_tokens": "max_tokens", "prompt_tokens": _("prompt tokens")}
         guard = guarded(self._notice)
         for name, control in self._controls.items():
             control.observe(guard(lambda change, name=name: self._on_control(name, change)),
@@ -603,7 +625,7 @@ class RPSExplorer(W.VBox):
         if name in ("model_id", "no_max_tokens"):
             setattr(self.in_flight, name, change["new"])
         elif not set_number(self.in_flight, name, change["new"], self._notice,
-                            name.replace("_", " ")):
+                            self._control_names[name]):
             self._sync_controls()
 
     def _sync_controls(self) -> None:
@@ -620,147 +642,192 @@ class RPSExplorer(W.VBox):
     # -- outputs -------------------------------------------------------------------------------
 
     def _render(self, change: Any = None) -> None:
+        _ = self._
         m = self.model
-        if m.rps is None:
-            value, unit = "no cap", "on paid requests per second"
-        else:
-            value = fmt_count(m.rps)
-            unit = "paid request per second" if m.rps == 1 else "paid requests per second"
         color = CSS["error"] if m.blocked else CSS["accent"]
+        balance = esc(fmt_usd(self.account.balance_usd))
+        rule = (f'<span class="orw-rps-rule" style="color:{CSS["muted"]}">'
+                + esc(_("({rule})").format(rule=rps_rule_name(m.rule, _))) + "</span>")
+        if m.rps is None:
+            value = esc(_("no cap"))
+            line = _("{balance} → {value} on paid requests per second {rule}")
+        else:
+            value = esc(fmt_count(m.rps))
+            line = _.ngettext("{balance} → {value} paid request per second {rule}",
+                              "{balance} → {value} paid requests per second {rule}",
+                              plural_n(m.rps))
+        value = (f'<b><span class="orw-rps-value" style="color:{color};font-size:1.3em">'
+                 f"{value}</span></b>")
         notes = []
         if not m.linked:
             if self.in_flight.applies:
-                notes.append(
+                notes.append(_(
                     "Paid models have no request-rate cap: your balance sets the in-flight "
                     "spending budget instead, what your running paid requests may hold at once "
                     "(below)."
-                )
+                ))
             else:
-                notes.append(
+                notes.append(_(
                     "Paid models have no balance-linked platform cap today: your balance does "
                     "not set a request rate (DDoS protection and the upstream providers still "
                     "limit bursts)."
-                )
+                ))
             if self.account.balance_usd < 0:
-                notes.append("A negative balance still answers 402 on every model, free models "
-                             "included.")
+                notes.append(_("A negative balance still answers 402 on every model, free models "
+                               "included."))
             elif m.blocked:
-                notes.append("A balance of $0 answers 402 on paid models; free models still "
-                             "answer.")
+                notes.append(_("A balance of $0 answers 402 on paid models; free models still "
+                               "answer."))
         note = "".join(f'<div style="color:{CSS["muted"]}">{esc(n)}</div>' for n in notes)
+        sentence = ""
+        if not self.in_flight.applies:  # (under a version with the budget, the notes say it)
+            sentence = (f'<div style="color:{CSS["muted"]}">'
+                        f"{esc(paid_rps_sentence(self.account.balance_usd, self.account.version, _))}"
+                        "</div>")
         self._readout.value = (
             f'<div style="color:{CSS["fg"]};font-size:1.05em">'
-            f"{esc(fmt_usd(self.account.balance_usd))} &rarr; "
-            f'<b><span class="orw-rps-value" style="color:{color};font-size:1.3em">'
-            f"{esc(value)}</span></b> {unit} "
-            f'<span class="orw-rps-rule" style="color:{CSS["muted"]}">({esc(m.rule)})</span></div>'
-            # (under a version with the budget, the note below says what the balance sets)
-            + ("" if self.in_flight.applies else f'<div style="color:{CSS["muted"]}">'
-               f"{esc(m.text)}</div>") + note
+            + html_text(line, balance=balance, value=value, rule=rule) + "</div>"
+            + sentence + note
         )
         if self.in_flight.applies:
             self._in_flight_readout.value = self._in_flight_html()
 
     def _in_flight_html(self) -> str:
+        _ = self._
         f = self.in_flight
         p = f.params
         fg, muted = CSS["fg"], CSS["muted"]
         balance = fmt_usd(self.account.balance_usd)
-        rule = (f"{fmt_count(p.fraction)} &times; the balance, at most "
-                f"{esc(fmt_usd(p.ceiling_usd))}; none from a balance of "
-                f"{esc(fmt_usd(p.threshold_usd))} on")
+        rule = esc(_("({rule})").format(rule=_(
+            "{fraction} × the balance, at most {ceiling}; none from a balance of {threshold} on"
+        ).format(fraction=fmt_count(p.fraction), ceiling=fmt_usd(p.ceiling_usd),
+                 threshold=fmt_usd(p.threshold_usd))))
         if f.budget_usd is None:
-            budget = (f'<span class="orw-budget-value" style="color:{CSS["ok"]}">none</span>: '
-                      f"{esc(balance)} is at or above the threshold")
+            none = esc(_("none"))
+            budget = html_text(
+                _("{none}: {balance} is at or above the threshold"),
+                none=f'<span class="orw-budget-value" style="color:{CSS["ok"]}">{none}</span>',
+                balance=esc(balance))
         else:
             budget = (f'<span class="orw-budget-value" style="color:{CSS["accent"]}">'
                       f"{esc(fmt_usd_fine(f.budget_usd))}</span>")
         model = f.model
         if f.no_max_tokens:
-            counted = "no max_tokens: the per-request cap"
+            counted = _("no max_tokens: the per-request cap")
         elif f.max_tokens > p.completion_cap_tokens:
-            counted = f"max_tokens {fmt_count(f.max_tokens)}, cut to the cap"
+            counted = _("max_tokens {n}, cut to the cap").format(n=fmt_count(f.max_tokens))
         else:
-            counted = "its max_tokens"
-        estimate = (
-            f'One request holds <b><span class="orw-estimate-value">'
-            f"{esc(fmt_usd_fine(f.estimate_usd))}</span></b> while it runs: "
-            f"{esc(fmt_plural(f.prompt_tokens, 'prompt token'))} &times; "
-            f"{esc(fmt_usd_fine(model.prompt_price_usd * 1e6))}/M + "
-            f"{esc(fmt_plural(f.estimate_tokens, 'completion token'))} ({esc(counted)}) &times; "
-            f"{esc(fmt_usd_fine(model.completion_price_usd * 1e6))}/M."
-        )
+            counted = _("its max_tokens")
+        estimate = html_text(
+            _("One request holds {estimate} while it runs: {prompt} × {prompt_price}/M + "
+              "{completion} ({counted}) × {completion_price}/M."),
+            estimate=(f'<b><span class="orw-estimate-value">'
+                      f"{esc(fmt_usd_fine(f.estimate_usd))}</span></b>"),
+            prompt=esc(_.ngettext("{n} prompt token", "{n} prompt tokens",
+                                  plural_n(f.prompt_tokens)).format(n=fmt_count(f.prompt_tokens))),
+            prompt_price=esc(fmt_usd_fine(model.prompt_price_usd * 1e6)),
+            completion=esc(_.ngettext("{n} completion token", "{n} completion tokens",
+                                      plural_n(f.estimate_tokens)).format(
+                                          n=fmt_count(f.estimate_tokens))),
+            counted=esc(counted),
+            completion_price=esc(fmt_usd_fine(model.completion_price_usd * 1e6)))
         if f.first != Reason.OK.value:
-            verdict = (f'<span class="orw-fit-value" style="color:{CSS["error"]}">0</span> '
-                       f"fit: {esc(_REFUSALS.get(f.first, f.first))}.")
-            if f.first == Reason.AFFORDABILITY.value:
-                verdict += esc(f" (Its maximum cost is {fmt_usd_fine(f.max_cost_usd)}"
-                               + (f": without max_tokens the check counts the model's maximum "
-                                  f"output, {fmt_count(model.max_completion_tokens)} tokens.)"
-                                  if f.no_max_tokens else ".)"))
+            why = _REFUSALS.get(f.first)
+            if f.first != Reason.AFFORDABILITY.value:
+                line = _("{zero} fit: {why}.")
+            elif f.no_max_tokens:
+                line = _("{zero} fit: {why}. (Its maximum cost is {cost}: without max_tokens the "
+                         "check counts the model's maximum output, {tokens} tokens.)")
+            else:
+                line = _("{zero} fit: {why}. (Its maximum cost is {cost}.)")
+            verdict = html_text(
+                line, zero=f'<span class="orw-fit-value" style="color:{CSS["error"]}">0</span>',
+                why=esc(_(why) if why is not None else f.first),
+                cost=esc(fmt_usd_fine(f.max_cost_usd)),
+                tokens=esc(fmt_count(model.max_completion_tokens)))
         elif f.fit is None:
-            verdict = (f'<span class="orw-fit-value">Any number</span> of them may run at once: '
-                       "no in-flight budget applies (each still needs the balance to cover its "
-                       "maximum cost).")
+            any_number = esc(_("Any number"))
+            verdict = html_text(
+                _("{any} of them may run at once: no in-flight budget applies (each still needs "
+                  "the balance to cover its maximum cost)."),
+                any=f'<span class="orw-fit-value">{any_number}</span>')
         else:
-            verdict = (
-                f'<b><span class="orw-fit-value" style="color:{CSS["accent"]};font-size:1.2em">'
-                f"{esc(fmt_count(f.fit))}</span></b> "
-                f"{'fits' if f.fit == 1 else 'fit'} at once; request {esc(fmt_count(f.fit + 1))} "
-                f"gets 402 in_flight_budget_exhausted with Retry-After: "
-                f"{esc(fmt_count(p.retry_after_s))} s. It is transient, not 'out of credits': "
-                "wait, then resend (the budget frees as running requests end and settle, "
-                f"{esc(fmt_count(p.settle_s))} s after).")
+            verdict = html_text(
+                _.ngettext(
+                    "{fit} fits at once; request {next} gets 402 in_flight_budget_exhausted with "
+                    "Retry-After: {retry_after} s. It is transient, not 'out of credits': wait, "
+                    "then resend (the budget frees as running requests end and settle, {settle} s "
+                    "after).",
+                    "{fit} fit at once; request {next} gets 402 in_flight_budget_exhausted with "
+                    "Retry-After: {retry_after} s. It is transient, not 'out of credits': wait, "
+                    "then resend (the budget frees as running requests end and settle, {settle} s "
+                    "after).", plural_n(f.fit)),
+                fit=(f'<b><span class="orw-fit-value" style="color:{CSS["accent"]};'
+                     f'font-size:1.2em">{esc(fmt_count(f.fit))}</span></b>'),
+                next=esc(fmt_count(f.fit + 1)), retry_after=esc(fmt_count(p.retry_after_s)),
+                settle=esc(fmt_count(p.settle_s)))
         return (
-            f'<div style="color:{fg};font-size:1.05em">{esc(balance)} &rarr; in-flight budget '
-            f"<b>{budget}</b> <span style=\"color:{muted}\">({rule})</span></div>"
-            f'<div style="color:{fg}">{estimate}</div>'
+            f'<div style="color:{fg};font-size:1.05em">'
+            + html_text(_("{balance} → in-flight budget {budget} {rule}"), balance=esc(balance),
+                        budget=f"<b>{budget}</b>", rule=f'<span style="color:{muted}">{rule}</span>')
+            + f'</div><div style="color:{fg}">{estimate}</div>'
             f'<div style="color:{fg}">{verdict}</div>'
-            f'<div class="orw-in-flight-source" style="color:{muted}">In-flight numbers: '
-            f"{esc(f.params_source)}.</div>"
+            f'<div class="orw-in-flight-source" style="color:{muted}">'
+            + esc(_("In-flight numbers: {source}.").format(source=_(f.params_source)))
+            + "</div>"
         )
 
+    def _hover(self, style: str, name: str | None = MARKER) -> str:
+        """A hover template: the point in a view's words, then the trace's name (``None``:
+        none). plotly's ``%{...}`` fields are not HTML: escaping leaves them whole."""
+        extra = "" if name is None else esc(self._(name))
+        return esc(self._(_MARKER_HOVER[style])) + "<extra>" + extra + "</extra>"
+
     def _make_figure(self) -> Any:
+        _ = self._
         fig = figure_widget(
             layout=figure_layout(
-                title={"text": "Paid requests per second against balance", "x": 0.02},
-                xaxis={"title": {"text": "balance (US$, log scale)"}, "type": "log",
+                title={"text": _("Paid requests per second against balance"), "x": 0.02},
+                xaxis={"title": {"text": _("balance (US$, log scale)")}, "type": "log",
                        "range": [math.log10(SLIDER_MIN_USD), math.log10(SLIDER_MAX_USD)],
                        **balance_ticks(SLIDER_MAX_USD)},
-                yaxis={"title": {"text": "paid requests per second (log)"}, "type": "log",
+                yaxis={"title": {"text": _("paid requests per second (log)")}, "type": "log",
                        "range": [math.log10(_RPS_AXIS[0]), math.log10(_RPS_AXIS[1])],
                        **log_ticks(*_RPS_AXIS, extra=(PAID_RPS_CAP,))},
             )
         )
+
+        def add(name: str, **kwargs: Any) -> None:
+            fig.add_scatter(name=_(name), meta=name, **kwargs)
+
         fill = {"mode": "lines", "fill": "toself", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_scatter(name="floor region", fillcolor=COLORS["floor"], **fill)
-        fig.add_scatter(name="cap region", fillcolor=COLORS["cap"], **fill)
-        fig.add_scatter(name="paid RPS", mode="lines", line={"color": COLORS["paid"], "width": 2},
-                        hovertemplate="$%{x:,.2f} → %{y} RPS<extra></extra>")
+        add("floor region", fillcolor=COLORS["floor"], **fill)
+        add("cap region", fillcolor=COLORS["cap"], **fill)
+        add("paid RPS", mode="lines", line={"color": COLORS["paid"], "width": 2},
+            hovertemplate=self._hover("rps", None))
         # The in-flight view's traces, empty and hidden until a version with the budget is shown.
         hidden = {"visible": False}
-        fig.add_scatter(name="no budget region", fillcolor=COLORS["floor"], **fill, **hidden)
-        fig.add_scatter(name="in-flight budget", mode="lines",
-                        line={"color": COLORS["paid"], "width": 2},
-                        hovertemplate="$%{x:,.2f} → budget $%{y:,.4f}<extra></extra>", **hidden)
-        fig.add_scatter(name="ceiling", mode="lines",
-                        line={"color": COLORS["cap"].replace("0.18", "0.9"), "width": 1.5,
-                              "dash": "dash"}, hoverinfo="skip", **hidden)
-        fig.add_scatter(name="threshold", mode="lines",
-                        line={"color": COLORS["need"], "width": 1.5, "dash": "dash"},
-                        hoverinfo="skip", **hidden)
-        fig.add_scatter(name="one request's estimate", mode="lines",
-                        line={"color": COLORS["low"], "width": 1.5, "dash": "dot"},
-                        hovertemplate="one request holds $%{y:,.5f}<extra></extra>", **hidden)
-        fig.add_scatter(name="current balance", mode="markers",
-                        marker={"color": COLORS["marker"], "size": 13, "line": {"width": 1.5,
-                                "color": "white"}},
-                        hovertemplate=_MARKER_HOVER["rps"])
+        add("no budget region", fillcolor=COLORS["floor"], **fill, **hidden)
+        add("in-flight budget", mode="lines", line={"color": COLORS["paid"], "width": 2},
+            hovertemplate=self._hover("budget", None), **hidden)
+        add("ceiling", mode="lines",
+            line={"color": COLORS["cap"].replace("0.18", "0.9"), "width": 1.5, "dash": "dash"},
+            hoverinfo="skip", **hidden)
+        add("threshold", mode="lines",
+            line={"color": COLORS["need"], "width": 1.5, "dash": "dash"}, hoverinfo="skip",
+            **hidden)
+        add("one request's estimate", mode="lines",
+            line={"color": COLORS["low"], "width": 1.5, "dash": "dot"},
+            hovertemplate=esc(_("one request holds $%{y:,.5f}")) + "<extra></extra>", **hidden)
+        add(MARKER, mode="markers",
+            marker={"color": COLORS["marker"], "size": 13, "line": {"width": 1.5,
+                    "color": "white"}},
+            hovertemplate=self._hover("rps"))
         fig.sync_state()  # the traces added above, for views that connect later
         return fig
 
     def _trace(self, name: str) -> Any:
-        return next(t for t in self.figure.data if t.name == name)
+        return next(t for t in self.figure.data if t.meta == name)
 
     def _x_top(self) -> float:
         """The balance axis's right end: the slider's, or further for a typed balance (and a
@@ -801,6 +868,7 @@ class RPSExplorer(W.VBox):
         self._drawn = key
 
     def _draw_rps(self, version: PolicyVersion) -> None:
+        _ = self._
         xs, ys = staircase(version)
         linked = version.paid_rps_linked
         lo, hi = 0.5, 1e4  # y extent of the shaded bands (beyond the axis range)
@@ -812,14 +880,15 @@ class RPSExplorer(W.VBox):
         floor.x, floor.y = floor_x, [lo, lo, hi, hi]
         cap.x, cap.y = cap_x, [lo, lo, hi, hi]
         floor.visible = cap.visible = linked
-        self.figure.layout.title.text = "Paid requests per second against balance"
-        self.figure.layout.yaxis.title.text = "paid requests per second (log)"
+        self.figure.layout.title.text = _("Paid requests per second against balance")
+        self.figure.layout.yaxis.title.text = _("paid requests per second (log)")
         self.figure.layout.yaxis.update(
             range=[math.log10(_RPS_AXIS[0]), math.log10(_RPS_AXIS[1])],
             **log_ticks(*_RPS_AXIS, extra=(PAID_RPS_CAP,)))
         self.figure.layout.annotations = (
             [] if linked else [{
-                "text": f"Under '{version.id}' paid models have no balance-linked platform cap",
+                "text": esc(_("Under '{policy}' paid models have no balance-linked platform "
+                              "cap").format(policy=version.id)),
                 "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                 "font": {"size": 14, "color": COLORS["text"]},
             }]
@@ -828,6 +897,7 @@ class RPSExplorer(W.VBox):
     def _draw_budget(self) -> None:
         """The budget against the balance: the policy's own function at its corners (a straight
         line on log axes up to the ceiling, flat to the threshold, none beyond)."""
+        _ = self._
         p = self.in_flight.params
         low, high = self._budget_axis()
         knee = p.ceiling_usd / p.fraction  # where fraction x balance reaches the ceiling
@@ -848,16 +918,18 @@ class RPSExplorer(W.VBox):
         estimate = self._trace("one request's estimate")
         est = self.in_flight.estimate_usd
         estimate.x, estimate.y = [SLIDER_MIN_USD / 10, far], [est, est]
-        self.figure.layout.title.text = "In-flight spending budget against balance"
-        self.figure.layout.yaxis.title.text = "in-flight budget (US$, log)"
+        self.figure.layout.title.text = _("In-flight spending budget against balance")
+        self.figure.layout.yaxis.title.text = _("in-flight budget (US$, log)")
         self.figure.layout.yaxis.update(
             range=[math.log10(low), math.log10(high)],
             **log_ticks(low, high, money=True, extra=(p.ceiling_usd,)))
         text = {"showarrow": False, "font": {"size": 11, "color": COLORS["text"]}}
         self.figure.layout.annotations = [
-            {"text": f"ceiling {fmt_usd(p.ceiling_usd)}", "xref": "paper", "x": 0.01,
-             "xanchor": "left", "y": math.log10(p.ceiling_usd), "yanchor": "bottom", **text},
-            {"text": f"threshold {fmt_usd(p.threshold_usd)}: no budget", "x": math.log10(end),
+            {"text": esc(_("ceiling {amount}").format(amount=fmt_usd(p.ceiling_usd))),
+             "xref": "paper", "x": 0.01, "xanchor": "left", "y": math.log10(p.ceiling_usd),
+             "yanchor": "bottom", **text},
+            {"text": esc(_("threshold {amount}: no budget").format(
+                amount=fmt_usd(p.threshold_usd))), "x": math.log10(end),
              "xanchor": "left", "yref": "paper", "y": 0.5, "yanchor": "middle", **text},
         ]
 
@@ -867,7 +939,7 @@ class RPSExplorer(W.VBox):
 
     def _move_marker_locked(self) -> None:
         balance = self.account.balance_usd
-        marker = self._trace("current balance")
+        marker = self._trace(MARKER)
         marker.x = [balance]
         style = "rps"
         if self.in_flight.applies:
@@ -879,7 +951,7 @@ class RPSExplorer(W.VBox):
             marker.y = [self.model.rps]
         if style != self._marker_style:  # (plotly checks every property set: only on a change)
             marker.marker.symbol = "triangle-up" if style == "no budget" else "circle"
-            marker.hovertemplate = _MARKER_HOVER[style]
+            marker.hovertemplate = self._hover(style)
             self._marker_style = style
         # Keep a typed balance beyond the slider on the chart.
         top = self._x_top()

@@ -626,12 +626,13 @@ def open_voila(page: Any, server: Server, path: str) -> None:
 
 
 def plotly_trace(page: Any, root_selector: str, name: str) -> dict[str, Any] | None:
-    """``{x, y}`` of the trace called ``name`` of the first plotly graph under ``root_selector``."""
+    """``{x, y}`` of the trace called ``name`` of the first plotly graph under ``root_selector``:
+    its ``meta`` (the English name the widgets keep in every language), else its ``name``."""
     return page.evaluate(
         """([root, name]) => {
           const g = document.querySelector(root + ' .js-plotly-plot');
           if (!g || !g.data) return null;
-          const t = g.data.find(d => d.name === name);
+          const t = g.data.find(d => d.meta === name || d.name === name);
           return t ? {x: Array.from(t.x), y: Array.from(t.y)} : null;
         }""",
         [root_selector, name],
@@ -646,7 +647,7 @@ def wait_trace_changed(
         """([root, name, old]) => {
           const g = document.querySelector(root + ' .js-plotly-plot');
           if (!g || !g.data) return false;
-          const t = g.data.find(d => d.name === name);
+          const t = g.data.find(d => d.meta === name || d.name === name);
           return !!t && JSON.stringify(Array.from(t.x)) !== JSON.stringify(old);
         }""",
         arg=[root_selector, name, old_x],
@@ -694,7 +695,7 @@ def wait_rps_marker_at(page: Any, balance: float, timeout_ms: int = REACT_MS) ->
         """([root, name, want]) => {
           const g = document.querySelector(root + ' .js-plotly-plot');
           if (!g || !g.data) return false;
-          const t = g.data.find(d => d.name === name);
+          const t = g.data.find(d => d.meta === name || d.name === name);
           return !!t && t.x.length === 1 && Math.abs(t.x[0] - want) < 0.005;
         }""",
         arg=[RPS, MARKER, balance],
@@ -725,7 +726,7 @@ def type_balance(page: Any, value: str) -> None:
 _RPS_SETTLED_JS = """([root, name]) => {
   const g = document.querySelector(root + ' .js-plotly-plot');
   if (!g || !g.data) return false;
-  const t = g.data.find(d => d.name === name);
+  const t = g.data.find(d => d.meta === name || d.name === name);
   if (!t || t.x.length !== 1) return false;
   const box = document.querySelector(root + ' .orw-balance-input input');
   if (!box) return false;

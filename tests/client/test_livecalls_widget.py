@@ -58,7 +58,9 @@ def test_preset_picker_offers_the_contract_labels(app, widget_class):
     from orwidgets.widgets.livecalls import CUSTOM
 
     w = widget_class(app)
-    assert list(w._preset.options) == [CUSTOM] + [p.label for p in PRESETS]
+    labels = [CUSTOM] + [p.label for p in PRESETS]
+    # In English the shown labels are the values; in every language the values stay these.
+    assert list(w._preset.options) == [(label, label) for label in labels]
 
 
 # --- runs --------------------------------------------------------------------------------------------

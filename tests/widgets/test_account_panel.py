@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from html import unescape
 
 import pytest
-from widget_helpers import FakeClient, FakeResult, SyncASGITransport
+from widget_helpers import FakeClient, FakeResult, in_memory_emulator
 
 from orwidgets import policy
 from orwidgets._secret import SecretKey
@@ -172,21 +172,7 @@ def test_dom_classes_and_repr():
 
 
 def _emulator(policy_id: str):
-    emulator = pytest.importorskip("orwidgets.emulator", reason="the emulator is not installed")
-    client_mod = pytest.importorskip("orwidgets.client", reason="the client is not installed")
-    app = emulator.create_app(policy=policy_id, latency_ms=0, clock=lambda: AT_19H)
-    emu = app.state.emulator
-
-    class Handle:
-        api_base = "http://127.0.0.1:1/api/v1"  # never dialled: the transport is in memory
-        keys = emu.demo_keys
-
-    Handle.emulator = emu
-
-    def client(url, key):
-        return client_mod.OpenRouterClient(url, key, transport=SyncASGITransport(app))
-
-    return Handle(), client
+    return in_memory_emulator(policy_id, lambda: AT_19H)
 
 
 def test_emulator_topped_up_account_under_the_article_policy():

@@ -215,9 +215,10 @@ def test_slider_snapping_a_typed_balance_does_not_overwrite_it():
 def readout_line(e: RPSExplorer) -> str:
     """The readout's first line as text (tags dropped)."""
     import re
+    from html import unescape
 
     first = e._readout.value.split("</div>", 1)[0]
-    return " ".join(re.sub(r"<[^>]+>", " ", first).replace("&rarr;", "->").split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", first)).replace("→", "->").split())
 
 
 def test_one_paid_request_is_singular(explorer):

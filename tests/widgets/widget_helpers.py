@@ -83,7 +83,30 @@ class SyncASGITransport(httpx.BaseTransport):
 
 
 def trace(fig: Any, name: str) -> Any:
-    """The figure's trace called ``name``."""
-    found = [t for t in fig.data if t.name == name]
+    """The figure's trace called ``name``: its ``meta`` (the stable English name the widgets give
+    every trace, whatever language its ``name`` shows), else its ``name``."""
+    found = [t for t in fig.data if t.meta == name or (t.meta is None and t.name == name)]
     assert len(found) == 1, f"expected one trace named {name!r}, got {[t.name for t in fig.data]}"
     return found[0]
+
+
+def in_memory_emulator(policy_id: str, clock: Callable[[], float]) -> tuple[Any, Any]:
+    """An emulator app called in memory, as the account panel's ``emulator_factory`` and
+    ``client_factory`` take it: ``(handle, client_factory)``."""
+    import pytest
+
+    emulator = pytest.importorskip("orwidgets.emulator", reason="the emulator is not installed")
+    client_mod = pytest.importorskip("orwidgets.client", reason="the client is not installed")
+    app = emulator.create_app(policy=policy_id, latency_ms=0, clock=clock)
+    emu = app.state.emulator
+
+    class Handle:
+        api_base = "http://127.0.0.1:1/api/v1"  # never dialled: the transport is in memory
+        keys = emu.demo_keys
+
+    Handle.emulator = emu
+
+    def client(url: str, key: Any) -> Any:
+        return client_mod.OpenRouterClient(url, key, transport=SyncASGITransport(app))
+
+    return Handle(), client
