@@ -3,7 +3,9 @@ browser needed; they live beside ``orw_browser.py``, which they test)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from typing import Any
 
 import orw_browser as ob
 import pytest
@@ -91,3 +93,32 @@ def test_english_left_is_quiet_on_a_translated_widget(ja: ob.Catalogue) -> None:
         1000).format(quota="1,000", per_minute="20")
     assert ob.english_left([label, ja("Balance $")], f"{label}\n{text}", ja) == []
 
+
+# --- benchmarks/browser.py's command line ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench() -> Any:
+    spec = importlib.util.spec_from_file_location("orw_bench_browser",
+                                                  ob.REPO / "benchmarks" / "browser.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_measures_english_beside_each_language_asked_for(bench: Any) -> None:
+    assert bench.parse_args([]).langs == ["en"]
+    assert bench.parse_args(["--langs", "ja,zh"]).langs == ["en", "ja", "zh"]
+    assert bench.parse_args(["--langs", "zh, en,zh"]).langs == ["en", "zh"]
+
+
+def test_the_benchmark_refuses_a_language_it_has_no_tutorial_for(bench: Any, capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench.parse_args(["--langs", "en,fr"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("--langs takes en, ja, zh, not fr")
+
+
+def test_paired_ratios_pair_each_round(bench: Any) -> None:
+    assert bench.paired_ratios([2.0, 3.0, 4.0], [1.0, 2.0, 0.0]) == [2.0, 1.5]
