@@ -209,6 +209,12 @@ def test_the_prose_shows_every_word_as_text_and_no_math(tutorial: Any,
 
 @pytest.mark.parametrize("root", [ob.RPS, ".jp-MarkdownCell"])
 def test_a_cjk_font_draws_every_character(tutorial: Any, root: str) -> None:
+    """fonts-noto-cjk draws them. Which of its faces: the page (and the widget) carries no
+    ``lang`` attribute, so Chromium takes Noto Sans CJK JP for Chinese too: the same Han shapes
+    here, but full-width ``：`` and ``；`` centred, as Japanese sets them, where a ``lang="zh-CN"``
+    would give Noto Sans CJK SC and put them at the lower left. ipywidgets 8 puts only classes,
+    layout styles, a tooltip and a tabindex on a widget's root, so the widgets cannot say it
+    without a front end of their own."""
     app, lang, page, _ = tutorial
     page.locator(root).first.scroll_into_view_if_needed()
     drawn = ob.cjk_fonts(page, root)
