@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         head = Text.ngettext("{file}: {calls} calls from {keys} key",
                              "{file}: {calls} calls from {keys} keys", keys,
-                             file=args.file, calls=f"{len(entries):,}", keys=f"{keys:,}")
+                             file=args.file, calls=format(len(entries), ","),
+                             keys=format(keys, ","))
         print(f"orwidgets verdict: {head.render(lang)}")
         print(format_findings(findings, shown=SHOWN_CALLS if args.show is None else args.show,
                               lang=lang))

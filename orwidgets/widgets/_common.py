@@ -225,12 +225,6 @@ def fmt_count(value: float | None, _: Translator = ENGLISH) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fmt_plural(count: float | None, singular: str, plural: str | None = None) -> str:
-    """``1 paid request``, ``2 paid requests``: English only (the widgets use ``_.ngettext``)."""
-    word = singular if count is not None and float(count) == 1 else (plural or singular + "s")
-    return f"{fmt_count(count)} {word}"
-
-
 def fmt_duration(seconds: float | None, _: Translator = ENGLISH) -> str:
     """``45 s``, ``20 min``, ``3 h 05 min``, ``2 d 04 h`` (``45 秒``, ``3 小时 05 分`` ...);
     ``never`` for ``None``."""

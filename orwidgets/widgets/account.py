@@ -276,8 +276,9 @@ class AccountPanel(W.VBox):
         self._target.add_class("orw-account-target")
         names = self._demo_names()
         if names and demo_account not in names:
-            raise ValueError(f"demo_account: {demo_account!r} is not an emulator demo account; "
-                             f"choose one of {', '.join(names)}")
+            raise ValueError(_("demo_account: {name} is not an emulator demo account; choose "
+                               "one of {names}").format(name=repr(demo_account),
+                                                        names=", ".join(names)))
         unavailable = _("(emulator unavailable)")
         self._demo = W.Dropdown(options=names or [unavailable],
                                 value=demo_account if demo_account in names else

@@ -342,14 +342,14 @@ class LiveCalls(W.VBox):
 
         self._model = W.Dropdown(options=self._model_options([]), value=self.model,
                                  description=_("Model"), style=label,
-                                 layout=W.Layout(width="540px"))
+                                 layout=W.Layout(width="580px"))
         self._model.add_class("orw-model")
         self._load_models = W.Button(description=_("Load models"), layout=W.Layout(width="auto"),
                                      tooltip=_("GET /models of the target"))
         self._load_models.add_class("orw-load-models")
         self._account_pick = W.Dropdown(options=self._account_options(), value="demo:free",
                                         description=_("Account"), style=label,
-                                        layout=W.Layout(width="540px"))
+                                        layout=W.Layout(width="580px"))
         self._account_pick.add_class("orw-account")
         self._count = W.BoundedIntText(value=self.count, min=1, max=MAX_COUNT,
                                        description=_("Calls"),

@@ -589,7 +589,7 @@ class DepletionPlanner(W.VBox):
                                  style=style, layout=W.Layout(width="200px"))
         self._pattern = W.Dropdown(options=[(_(name), name) for name in PATTERNS],
                                    value=m.pattern, description=_("traffic"), style=style,
-                                   layout=W.Layout(width="300px"))
+                                   layout=W.Layout(width="340px"))
         hours = sorted({1, 6, 24, 72, 168, m.horizon_hours})
         self._horizon = W.Dropdown(options=[(self._span_label(h), h) for h in hours],
                                    value=m.horizon_hours, description=_("simulate"), style=style,

@@ -450,7 +450,7 @@ class RPSExplorer(W.VBox):
         self._slider.add_class("orw-balance-slider")
         self._input = W.FloatText(
             value=self.account.balance_usd, description=_("or type $"), step=0.01,
-            layout=W.Layout(width="220px"),
+            style={"description_width": "initial"}, layout=W.Layout(width="220px"),
         )
         self._input.add_class("orw-balance-input")
         self._readout = W.HTML()
@@ -595,7 +595,7 @@ class RPSExplorer(W.VBox):
                    for m in paid_models().values()]
         model = W.Dropdown(options=options, value=self.in_flight.model_id,
                            description=_("Request: model"), style=label,
-                           layout=W.Layout(width="560px"))
+                           layout=W.Layout(width="660px"))  # ja labels: the longest
         model.add_class("orw-in-flight-model")
         no_max = W.Checkbox(value=self.in_flight.no_max_tokens, indent=False,
                             description=_("no max_tokens"), layout=W.Layout(width="auto"))

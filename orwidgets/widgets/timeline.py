@@ -9,6 +9,10 @@ apart by their masked form). A horizontal bar from a refused call runs to the ti
 asked the client to wait for (``Retry-After``, else ``X-RateLimit-Reset``): a mark on that bar is
 a request that came back too early, and the calls the verdict names as breaking a rule get a red
 ring. Only chat completions are drawn, as the verdict judges only them.
+
+Its text is in the language it was built in (``lang=``; see :func:`orwidgets.i18n.get_language`):
+title, axes, legend, hover text, summary and the verdict's findings. Data stays as it came: row
+names, masked keys, model ids, header names, rule ids.
 """
 
 from __future__ import annotations
@@ -21,9 +25,21 @@ import ipywidgets as W
 from traitlets import Dict, Int, List, Unicode
 
 from ..client import CallClass
+from ..i18n import N_, Translator
 from ..journal import Entry, Journal
-from ..verdict import Finding, verdict
-from ._common import CSS, esc, figure_layout, figure_widget, fmt_count, fmt_plural
+from ..verdict import RULES, Finding, verdict
+from ._common import (
+    CSS,
+    ENGLISH,
+    esc,
+    figure_layout,
+    figure_widget,
+    fmt_count,
+    html_text,
+    plural_n,
+    widget_translator,
+)
+from ._common import class_label as _call_class_label
 
 __all__ = ["JournalTimeline", "journal_class", "class_color", "class_label"]
 
@@ -40,22 +56,26 @@ _SAME_AS: dict[str, CallClass] = {
     "unknown_key": CallClass.UNAUTHORIZED,
     "management_only": CallClass.FORBIDDEN,
 }
-#: How a fault kind reads in the legend (the call class' own label says what kind of answer).
+#: How a fault kind reads in the legend (the call class' own label says what kind of answer);
+#: English msgids, translated when shown.
 _LABELS = {
-    "upstream_429": "429 upstream provider (injected)",
-    "mid_stream_429": "200, then 429 mid-stream (injected)",
-    "http_502": "502 provider error (injected)",
-    "http_503": "503 provider error (injected)",
-    "hang": "408 hang, client gave up (injected)",
-    "slow": "408 slow, client gave up (injected)",
-    "no_auth": "401 no key",
-    "unknown_key": "401 unknown key",
-    "management_only": "403 management keys only",
-    "invalid_request": "400 invalid request",
-    "unknown_model": "400 unknown model",
-    "too_large": "413 body too large",
-    "server_error": "500 emulator error",
+    "upstream_429": N_("429 upstream provider (injected)"),
+    "mid_stream_429": N_("200, then 429 mid-stream (injected)"),
+    "http_502": N_("502 provider error (injected)"),
+    "http_503": N_("503 provider error (injected)"),
+    "hang": N_("408 hang, client gave up (injected)"),
+    "slow": N_("408 slow, client gave up (injected)"),
+    "no_auth": N_("401 no key"),
+    "unknown_key": N_("401 unknown key"),
+    "management_only": N_("403 management keys only"),
+    "invalid_request": N_("400 invalid request"),
+    "unknown_model": N_("400 unknown model"),
+    "too_large": N_("413 body too large"),
+    "server_error": N_("500 emulator error"),
 }
+#: The chart's title when none is given, and the row of the calls made without a key.
+DEFAULT_TITLE = N_("Calls over time")
+NO_KEY = N_("no key")
 WAIT_COLOR = "rgba(128, 128, 128, 0.35)"
 BROKE_COLOR = "#d62728"
 #: A wait that runs far past the last call (a per-day 429 waits until midnight) is cut here,
@@ -79,13 +99,17 @@ def class_color(call_class: str) -> str:
     return journal_class(call_class).color
 
 
-def class_label(call_class: str) -> str:
-    """The legend text of a journal class."""
-    return _LABELS.get(call_class) or journal_class(call_class).label
+def class_label(call_class: str, _: Translator = ENGLISH) -> str:
+    """The legend text of a journal class, in ``_``'s language (English when left out)."""
+    label = _LABELS.get(call_class)
+    if label is not None:
+        return _(label)
+    return _call_class_label(journal_class(call_class), _)
 
 
-def _utc(unix_s: float) -> str:
-    return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%H:%M:%S.%f")[:-3] + " UTC"
+def _clock(unix_s: float) -> str:
+    """``12:01:00.000``: a time of day (UTC) to the millisecond."""
+    return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
 
 
 def _wait_until(entry: Entry) -> float | None:
@@ -114,12 +138,18 @@ class JournalTimeline(W.VBox):
         run name to entries (one row per run, each from its own first call). Set it again with
         :meth:`show`; :meth:`refresh` re-reads a journal that grew.
     title:
-        The chart's title.
+        The chart's title, shown as given; ``"Calls over time"`` in the widget's language when
+        omitted.
+    lang : {"en", "ja", "zh"}, optional
+        The language of its text (see :func:`orwidgets.i18n.get_language`: a language set with
+        :func:`orwidgets.set_language` wins, then this, then ``ORWIDGETS_LANG``); kept for the
+        widget's life, the verdict's findings included.
 
     Attributes
     ----------
     rows : list of str
-        The row labels, top to bottom.
+        The row labels, top to bottom (run names, masked keys, and "no key" in the widget's
+        language for calls made without one).
     calls, refused, broke : int
         Calls drawn, calls not answered 200 ``ok``, and calls that broke a rule of the verdict.
     findings : dict
@@ -127,7 +157,8 @@ class JournalTimeline(W.VBox):
     figure : plotly.graph_objects.FigureWidget
         ``"asked to wait"`` (a bar per wait, ``None`` between bars; drawn first, under the
         marks), a trace per journal class present (named by its label, ``meta`` its class id),
-        and ``"ignored a limit"`` (red rings).
+        and ``"ignored a limit"`` (red rings); the ``meta`` of the first and last is ``"wait"``
+        and ``"broke"``, in every language, the names in the widget's.
     """
 
     rows = List(Unicode(), help="Derived: the row labels, top to bottom")
@@ -136,21 +167,23 @@ class JournalTimeline(W.VBox):
     broke = Int(0, help="Derived: calls that broke a rule of the verdict")
     findings = Dict(help="Derived: row label -> rule ids of its findings")
 
-    def __init__(self, source: Source = None, *, title: str = "Calls over time",
-                 **kwargs: Any) -> None:
+    def __init__(self, source: Source = None, *, title: str | None = None,
+                 lang: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._title = title
+        self._ = _ = widget_translator(lang)
+        self.lang = _.lang
+        self._title = _(DEFAULT_TITLE) if title is None else title
         self._source: Source = None
         self._summary = W.HTML()
         self._summary.add_class("orw-timeline-summary")
-        self._refresh = W.Button(description="Refresh", icon="refresh",
-                                 tooltip="Read the journal again (calls made since)",
-                                 layout=W.Layout(width="110px", display="none"))
+        self._refresh = W.Button(description=_("Refresh"), icon="refresh",
+                                 tooltip=_("Read the journal again (calls made since)"),
+                                 layout=W.Layout(width="auto", display="none"))
         self._refresh.add_class("orw-timeline-refresh")
-        self._refresh.on_click(lambda _: self.refresh())
+        self._refresh.on_click(lambda _b: self.refresh())
         self.figure = figure_widget(layout=figure_layout(
-            title={"text": title, "x": 0.02},
-            xaxis={"title": {"text": "seconds since the first call"}, "tickformat": ",~r"},
+            title={"text": self._title, "x": 0.02},
+            xaxis={"title": {"text": _("seconds since the first call")}, "tickformat": ",~r"},
             yaxis={"type": "category", "autorange": "reversed", "title": {"text": ""}},
             margin={"l": 150, "r": 20, "t": 40, "b": 80},
         ))
@@ -176,8 +209,7 @@ class JournalTimeline(W.VBox):
         """Read the source again and redraw."""
         self._draw(self._rows_of(self._source))
 
-    @staticmethod
-    def _entries(value: Any) -> list[Entry]:
+    def _entries(self, value: Any) -> list[Entry]:
         journal = getattr(value, "journal", None)
         if isinstance(journal, Journal):
             value = journal
@@ -185,8 +217,8 @@ class JournalTimeline(W.VBox):
             return value.entries()
         if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
             return sorted(value, key=lambda e: e.time)
-        raise TypeError("JournalTimeline: expected a Journal, entries, or a mapping of name to "
-                        f"entries, got {type(value).__name__}")
+        raise TypeError(self._("JournalTimeline: expected a Journal, entries, or a mapping of "
+                               "name to entries, got {type}").format(type=type(value).__name__))
 
     def _rows_of(self, source: Source) -> list[tuple[str, list[Entry], float | None]]:
         """``(label, chat entries, time zero or None for the shared one)`` per row."""
@@ -199,15 +231,17 @@ class JournalTimeline(W.VBox):
                 rows.append((str(name), chat, chat[0].time if chat else None))
             return rows
         by_key: dict[str, list[Entry]] = {}
+        no_key = self._(NO_KEY)
         for e in self._entries(source):
             if e.is_chat:
-                by_key.setdefault(e.key or "no key", []).append(e)
+                by_key.setdefault(e.key or no_key, []).append(e)
         return [(label, chat, None) for label, chat in by_key.items()]
 
     # -- drawing -------------------------------------------------------------------------------
 
     def _draw(self, rows: Sequence[tuple[str, list[Entry], float | None]]) -> None:
-        starts = [chat[0].time for _, chat, _ in rows if chat]
+        _ = self._
+        starts = [chat[0].time for _label, chat, _zero in rows if chat]
         shared_zero = min(starts) if starts else 0.0
         per_class: dict[str, dict[str, list[Any]]] = {}
         waits_x: list[float | None] = []
@@ -216,14 +250,14 @@ class JournalTimeline(W.VBox):
         broke_x: list[float] = []
         broke_y: list[str] = []
         broke_text: list[str] = []
-        findings: dict[str, list[str]] = {}
+        judged_by_row: dict[str, list[Finding]] = {}
         xs: list[float] = []
         wait_ends: list[float] = []
         calls = refused = 0
         for label, chat, zero in rows:
             zero = shared_zero if zero is None else zero
-            judged: list[Finding] = verdict(chat)
-            findings[label] = [f.rule for f in judged]
+            judged: list[Finding] = verdict(chat, lang=self.lang)
+            judged_by_row[label] = judged
             ignoring = {id(c): f.rule for f in judged for c in f.calls[1:]}
             for e in chat:
                 x = e.time - zero
@@ -240,46 +274,50 @@ class JournalTimeline(W.VBox):
                     wait_ends.append(end)
                     waits_x += [x, end, None]
                     waits_y += [label, label, None]
-                    why = (f"Retry-After {e.retry_after:g} s" if e.retry_after is not None
-                           else "X-RateLimit-Reset")
-                    waits_text += [f"{label}: asked to wait until {_utc(until)} ({why})"] * 2 + [None]
+                    why = (_("Retry-After {seconds} s").format(seconds=f"{e.retry_after:g}")
+                           if e.retry_after is not None else "X-RateLimit-Reset")
+                    text = _("{row}: asked to wait until {time} UTC ({why})").format(
+                        row=esc(label), time=_clock(until), why=esc(why))
+                    waits_text += [text, text, None]
                 if id(e) in ignoring:
                     broke_x.append(x)
                     broke_y.append(label)
-                    broke_text.append(f"{label}: broke {ignoring[id(e)]} at {_utc(e.time)}")
+                    broke_text.append(_("{row}: broke {rule} at {time} UTC").format(
+                        row=esc(label), rule=ignoring[id(e)], time=_clock(e.time)))
         with self.figure.batch_update():
             self.figure.data = ()
             # The bars first: the marks of the calls are drawn over them.
             self.figure.add_scatter(
-                name="asked to wait", meta="wait", mode="lines", x=waits_x, y=waits_y,
+                name=_("asked to wait"), meta="wait", mode="lines", x=waits_x, y=waits_y,
                 text=waits_text, hovertemplate="%{text}<extra></extra>", connectgaps=False,
                 line={"color": WAIT_COLOR, "width": 4},
             )
             for cls, points in per_class.items():
                 self.figure.add_scatter(
-                    name=class_label(cls), meta=cls, mode="markers", x=points["x"], y=points["y"],
-                    text=points["text"], hovertemplate="%{text}<extra></extra>",
+                    name=class_label(cls, _), meta=cls, mode="markers", x=points["x"],
+                    y=points["y"], text=points["text"], hovertemplate="%{text}<extra></extra>",
                     marker={"color": class_color(cls), "size": 10,
                             "line": {"width": 1, "color": "white"}},
                 )
             self.figure.add_scatter(
-                name="ignored a limit", meta="broke", mode="markers", x=broke_x, y=broke_y,
+                name=_("ignored a limit"), meta="broke", mode="markers", x=broke_x, y=broke_y,
                 text=broke_text, hovertemplate="%{text}<extra></extra>",
                 marker={"symbol": "circle-open", "size": 17, "color": BROKE_COLOR,
                         "line": {"width": 2.5, "color": BROKE_COLOR}},
             )
             self.figure.layout.xaxis.range = self._x_range(xs, wait_ends)
             self.figure.layout.xaxis.title.text = (
-                "seconds since the run's first call (emulator clock)"
-                if any(zero is not None for _, _, zero in rows)
-                else "seconds since the first call (emulator clock)")
+                _("seconds since the run's first call (emulator clock)")
+                if any(zero is not None for _label, _chat, zero in rows)
+                else _("seconds since the first call (emulator clock)"))
             self.figure.layout.height = 170 + 46 * max(1, len(rows))
         with self.hold_trait_notifications():
-            self.rows = [label for label, _, _ in rows]
+            self.rows = [label for label, _chat, _zero in rows]
             self.calls, self.refused = calls, refused
             self.broke = len(broke_x)
-            self.findings = findings
-        self._summary.value = self._summary_html(rows, findings)
+            self.findings = {label: [f.rule for f in judged]
+                             for label, judged in judged_by_row.items()}
+        self._summary.value = self._summary_html(rows, judged_by_row)
 
     @staticmethod
     def _x_range(xs: list[float], wait_ends: list[float]) -> list[float]:
@@ -291,34 +329,68 @@ class JournalTimeline(W.VBox):
         pad = max(0.5, 0.03 * (right - low))
         return [low - pad, right + pad]
 
-    @staticmethod
-    def _hover(label: str, e: Entry, x: float) -> str:
-        parts = [f"<b>{esc(label)}</b>", f"{_utc(e.time)} (+{x:,.2f} s)",
-                 f"{e.status} {esc(class_label(e.call_class))}",
-                 esc(e.model or "no model") + ("" if e.max_tokens is None
-                                               else f", max_tokens {e.max_tokens:,}")]
+    def _hover(self, label: str, e: Entry, x: float) -> str:
+        _ = self._
+        # A class label says its status ("429 free per-minute") except the catch-alls
+        # ("other HTTP error"): those get the status in front.
+        answer = class_label(e.call_class, _)
+        if not class_label(e.call_class).startswith(f"{e.status} "):
+            answer = f"{e.status} {answer}"
+        model = e.model or _("no model")
+        if e.max_tokens is not None:
+            model = _("{model}, max_tokens {max_tokens}").format(
+                model=model, max_tokens=fmt_count(e.max_tokens, _))
+        parts = [f"<b>{esc(label)}</b>",
+                 esc(_("{time} UTC (+{seconds} s)").format(time=_clock(e.time),
+                                                           seconds=f"{x:,.2f}")),
+                 esc(answer), esc(model)]
         if e.retry_after is not None:
-            parts.append(f"Retry-After {e.retry_after:g} s")
+            parts.append(esc(_("Retry-After {seconds} s").format(seconds=f"{e.retry_after:g}")))
         if e.rate_limit_reset is not None:
-            parts.append(f"X-RateLimit-Reset {_utc(e.rate_limit_reset / 1000)}")
+            parts.append(esc(_("X-RateLimit-Reset {time} UTC").format(
+                time=_clock(e.rate_limit_reset / 1000))))
         return "<br>".join(parts)
 
-    @staticmethod
-    def _summary_html(rows: Sequence[tuple[str, list[Entry], float | None]],
-                      findings: Mapping[str, list[str]]) -> str:
+    def _finding_text(self, finding: Finding) -> str:
+        """A finding's sentence in the widget's language. :func:`~orwidgets.verdict.verdict` lets
+        a language set later with :func:`orwidgets.set_language` win over the one asked for; then
+        the rule's one-line description stands in, so the widget keeps its language."""
+        if finding.lang == self.lang:
+            return finding.message
+        return self._(RULES[finding.rule])
+
+    def _summary_html(self, rows: Sequence[tuple[str, list[Entry], float | None]],
+                      judged: Mapping[str, list[Finding]]) -> str:
+        _ = self._
         if not rows:
-            return f'<div style="color:{CSS["muted"]}">No calls to show yet.</div>'
+            empty = _("No calls to show yet.")
+            return f'<div style="color:{CSS["muted"]}">{esc(empty)}</div>'
         lines = []
-        for label, chat, _ in rows:
+        for label, chat, _zero in rows:
             refused = sum(1 for e in chat if not (e.status == 200 and e.call_class == "ok"))
-            rules = findings.get(label, [])
-            verdict_text = ("no findings" if not rules else
-                            fmt_plural(len(rules), "finding") + ": " + ", ".join(sorted(set(rules))))
-            color = CSS["ok"] if not rules else CSS["error"]
+            found = judged.get(label, [])
+            rules = sorted({f.rule for f in found})
+            if not found:
+                verdict_text = _("no findings")
+            else:
+                verdict_text = _.ngettext("{n} finding: {rules}", "{n} findings: {rules}",
+                                          plural_n(len(found))).format(
+                    n=fmt_count(len(found), _), rules=", ".join(rules))
+            calls = _.ngettext("{n} call, {refused} refused", "{n} calls, {refused} refused",
+                               plural_n(len(chat))).format(n=fmt_count(len(chat), _),
+                                                           refused=fmt_count(refused, _))
+            color = CSS["ok"] if not found else CSS["error"]
             lines.append(
                 f'<tr><td style="padding-right:12px"><b>{esc(label)}</b></td>'
-                f"<td>{fmt_plural(len(chat), 'call')}, {fmt_count(refused)} refused</td>"
+                f"<td>{esc(calls)}</td>"
                 f'<td style="padding-left:12px;color:{color}" class="orw-timeline-verdict">'
                 f"{esc(verdict_text)}</td></tr>"
             )
+            for finding in found:
+                sentence = html_text(_("{rule}: {finding}"), rule=f"<b>{esc(finding.rule)}</b>",
+                                     finding=esc(self._finding_text(finding)))
+                lines.append(
+                    f'<tr><td></td><td colspan="2" class="orw-timeline-finding" '
+                    f'style="color:{CSS["muted"]};padding-bottom:4px">{sentence}</td></tr>'
+                )
         return f'<table style="color:{CSS["fg"]}">{"".join(lines)}</table>'

@@ -4,21 +4,29 @@ button, description and dropdown leave room for their text.
 ipywidgets gives a button 148 px, a toggle button what ``button_width`` says (148 px by default)
 and a description 80 px unless told otherwise, and cuts what does not fit with an ellipsis. Text
 is estimated at :data:`CHAR_PX` pixels a character, a little more than the 13 px UI font needs
-(measured in Chromium: 6.1 to 6.8 px), so a label that passes here has a margin in the browser;
-``tests/browser/test_browser_widget_labels.py`` measures the real thing.
+(measured in Chromium: 6.1 to 6.8 px), and a Japanese or Chinese character (East Asian wide or
+full-width) at :data:`WIDE_PX`, a little more than the 1 em a CJK glyph takes; so a label that
+passes here has a margin in the browser; ``tests/browser/test_browser_widget_labels.py`` measures
+the real thing.
+
+Every widget is checked in each language with the real catalogues (``orwidgets/locale``): a label
+that fits in English may not in Japanese or Chinese, and the other way round.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 import ipywidgets as W
 import pytest
 
+from orwidgets import i18n
 from orwidgets.widgets import (
     AccountModel,
     AccountPanel,
+    Dashboard,
     DepletionPlanner,
     FreeQuotaExplorer,
     RPSExplorer,
@@ -27,6 +35,8 @@ from orwidgets.widgets import (
 
 #: Pixels a character of the UI font may take, with a margin.
 CHAR_PX = 7.0
+#: Pixels a wide (CJK, full-width) character may take: 1 em of the 13 px font, with a margin.
+WIDE_PX = 14.0
 #: ipywidgets' defaults (jupyter-widgets' CSS variables).
 BUTTON_PX = 148  # --jp-widgets-inline-width-short
 LABEL_PX = 80  # --jp-widgets-inline-label-width
@@ -34,10 +44,13 @@ BUTTON_PADDING_PX = 24  # 0 12px
 TOGGLE_PADDING_PX = 20
 ICON_PX = 18
 SELECT_PADDING_PX = 30  # left padding and the arrow's room on the right
+TAB_PX = 144  # --jp-widgets-horizontal-tab-width
+TAB_PADDING_PX = 20  # 0 10px
 
 
 def text_px(text: str) -> float:
-    return len(text) * CHAR_PX
+    return sum(WIDE_PX if unicodedata.east_asian_width(char) in "WF" else CHAR_PX
+               for char in text)
 
 
 def px(width: str | None, default: float | None) -> float | None:
@@ -64,6 +77,10 @@ def label_room(widget: W.Widget) -> float | None:
 def problems_of(root: W.Widget) -> list[str]:
     found = []
     for w in walk(root):
+        if isinstance(w, W.Tab):
+            for title in w.titles:
+                if text_px(title) > TAB_PX - TAB_PADDING_PX:
+                    found.append(f"tab title {title!r} in {TAB_PX - TAB_PADDING_PX} px")
         if isinstance(w, W.Button):
             room = px(w.layout.width, BUTTON_PX)
             if room is not None:
@@ -99,11 +116,11 @@ def problems_of(root: W.Widget) -> list[str]:
     return found
 
 
-def livecalls(**traits):
+def livecalls(lang, **traits):
     from orwidgets.emulator import CATALOGUE
     from orwidgets.widgets import LiveCalls
 
-    w = LiveCalls(account=AccountModel(), key_env=None)
+    w = LiveCalls(account=AccountModel(), key_env=None, lang=lang)
     # The model picker's labels once GET /models has answered (the longest ones are in there).
     w._model.options = w._model_options([m.to_json() for m in CATALOGUE])
     for name, value in traits.items():
@@ -111,34 +128,51 @@ def livecalls(**traits):
     return w
 
 
-def timeline():
+def timeline(lang):
     from orwidgets.journal import Journal
     from orwidgets.widgets import JournalTimeline
 
-    return JournalTimeline(Journal())  # a live journal: its Refresh button shows
+    return JournalTimeline(Journal(), lang=lang)  # a live journal: its Refresh button shows
+
+
+def quiet():
+    return lambda delay, fn: None
 
 
 WIDGETS = {
-    "rps": lambda: RPSExplorer(),
-    "rps-in-flight": lambda: RPSExplorer(policy="2026-08"),
-    "quota": lambda: FreeQuotaExplorer(),
-    "quota-topped-up": lambda: FreeQuotaExplorer(topped_up=True),
-    "planner": lambda: DepletionPlanner(scheduler=lambda d, f: None),
-    "planner-model-cost": lambda: DepletionPlanner(scheduler=lambda d, f: None,
-                                                   cost_mode="model"),
-    "advisor": lambda: TopUpAdvisor(),
-    "account": lambda: AccountPanel(),
-    "account-custom": lambda: AccountPanel(target="custom"),
-    "account-member": lambda: AccountPanel(demo_account="member"),
-    "livecalls": lambda: livecalls(),
-    "livecalls-real-rate": lambda: livecalls(target="openrouter", mode="rate"),
-    "timeline": lambda: timeline(),
+    "rps": lambda lang: RPSExplorer(lang=lang),
+    "rps-in-flight": lambda lang: RPSExplorer(policy="2026-08", lang=lang),
+    "quota": lambda lang: FreeQuotaExplorer(lang=lang),
+    "quota-topped-up": lambda lang: FreeQuotaExplorer(topped_up=True, lang=lang),
+    "planner": lambda lang: DepletionPlanner(scheduler=quiet(), lang=lang),
+    "planner-model-cost": lambda lang: DepletionPlanner(scheduler=quiet(), cost_mode="model",
+                                                        lang=lang),
+    "advisor": lambda lang: TopUpAdvisor(lang=lang),
+    "account": lambda lang: AccountPanel(lang=lang),
+    "account-custom": lambda lang: AccountPanel(target="custom", lang=lang),
+    "account-member": lambda lang: AccountPanel(demo_account="member", lang=lang),
+    "livecalls": lambda lang: livecalls(lang),
+    "livecalls-real-rate": lambda lang: livecalls(lang, target="openrouter", mode="rate"),
+    "timeline": lambda lang: timeline(lang),
+    "dashboard": lambda lang: Dashboard(planner={"scheduler": quiet()}, lang=lang),
 }
 
 
+@pytest.fixture
+def language(request, monkeypatch):
+    """The language to build in, nothing else choosing one (the real catalogues)."""
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
+    i18n.set_language(None)
+    yield request.param
+    i18n.set_language(None)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES, indirect=True)
 @pytest.mark.parametrize("name", list(WIDGETS))
-def test_every_label_has_room_for_its_text(name):
-    assert problems_of(WIDGETS[name]()) == []
+def test_every_label_has_room_for_its_text(name, language):
+    widget = WIDGETS[name](language)
+    assert widget.lang == language
+    assert problems_of(widget) == []
 
 
 @pytest.mark.parametrize(("widget", "problem"), [
@@ -150,6 +184,10 @@ def test_every_label_has_room_for_its_text(name):
     (W.BoundedIntText(description="cap per run, calls"), "description"),
     (W.Dropdown(options=["a fresh account like the account model (balance and purchases)"],
                 layout=W.Layout(width="300px")), "dropdown option"),
+    # 11 wide characters need about 150 px: more than the 148 px of a button
+    (W.Button(description="シミュレーションで確認"), "button"),
+    (W.Tab(children=[W.HTML()], titles=["ライブ呼び出しとシミュレーション"]),
+     "tab title"),
 ])
 def test_the_check_catches_the_cut_labels_of_issue_13(widget, problem):
     found = problems_of(widget)

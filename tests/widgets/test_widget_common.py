@@ -19,11 +19,11 @@ from orwidgets.widgets._common import (
     fmt_clock,
     fmt_count,
     fmt_duration,
-    fmt_plural,
     fmt_usd,
     fmt_usd_fine,
     guarded,
     log_ticks,
+    plural_n,
     policy_caption,
     policy_picker,
     set_number,
@@ -54,16 +54,11 @@ def test_fmt_count_groups_thousands_and_trims_zeros(value, text):
     assert fmt_count(value) == text
 
 
-@pytest.mark.parametrize(("count", "text"), [(1, "1 paid request"), (0, "0 paid requests"),
-                                             (2, "2 paid requests"), (1000, "1,000 paid requests"),
-                                             (1.5, "1.5 paid requests")])
-def test_fmt_plural_agrees_with_the_count(count, text):
-    assert fmt_plural(count, "paid request") == text
-
-
-def test_fmt_plural_takes_an_irregular_plural():
-    assert fmt_plural(1, "day", "days") == "1 day"
-    assert fmt_plural(3, "entry", "entries") == "3 entries"
+@pytest.mark.parametrize(("count", "n"), [(1, 1), (1.0, 1), (0, 0), (2, 2), (1000, 1000),
+                                          (1.5, 2), (0.5, 2), (-3, 3), (None, 2), (2**40, 2)])
+def test_plural_n_reads_a_count_as_english_does(count, n):
+    # "1 call", "0 calls", "1.5 calls": only exactly one is singular; n is whole for ngettext.
+    assert plural_n(count) == n and isinstance(plural_n(count), int)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (1200, "20 min"),

@@ -15,14 +15,15 @@ import pytest
 from i18n_helpers import (
     compile_catalogue,
     html_text,
-    po_msgstr,
     shown_texts,
     unmarked,
     use_pseudo_language,
 )
+from widget_states import SHOWN, every_rule_broken
 
 from orwidgets import i18n
 from orwidgets.policy import POLICIES
+from orwidgets.verdict import RULES
 from orwidgets.widgets import AccountModel, FreeQuotaExplorer
 from orwidgets.widgets._common import fmt_duration, fmt_usd, policy_caption, policy_picker
 
@@ -30,9 +31,13 @@ from orwidgets.widgets._common import fmt_duration, fmt_usd, policy_caption, pol
 #: apart from English and from each other (and from the real catalogues).
 TINY = {
     "ja": {"my calls per hour": "[ja] 1 時間の呼び出し", "Policy": "[ja] ポリシー",
-           ("{n} call", "{n} calls"): "[ja] {n} 回", "{s} s": "{s} [ja]秒"},
+           ("{n} call", "{n} calls"): "[ja] {n} 回", "{s} s": "{s} [ja]秒",
+           "Free quota": "[ja] 無料枠", "Calls over time": "[ja] 呼び出しの時系列",
+           RULES["retry-before-reset"]: "[ja] リセット前の再試行"},
     "zh": {"my calls per hour": "[zh] 每小时调用", "Policy": "[zh] 规则版本",
-           ("{n} call", "{n} calls"): "[zh] {n} 次", "{s} s": "{s} [zh]秒"},
+           ("{n} call", "{n} calls"): "[zh] {n} 次", "{s} s": "{s} [zh]秒",
+           "Free quota": "[zh] 免费额度", "Calls over time": "[zh] 调用时间线",
+           RULES["retry-before-reset"]: "[zh] 重置前重试"},
 }
 
 
@@ -109,15 +114,56 @@ def test_the_helpers_write_in_the_translator_they_are_given(tiny):
     assert policy_picker("2025-04", ja).description == "[ja] ポリシー"
 
 
-@pytest.mark.parametrize("lang", ["ja", "zh"])
-def test_the_real_catalogues_reach_the_free_quota_explorer(lang):
-    widget = FreeQuotaExplorer(AccountModel(balance_usd=-1.0), lang=lang)
-    assert widget._pace.description == po_msgstr(lang, "my calls per hour")
-    assert widget.figure.layout.yaxis.title.text == po_msgstr(lang, "requests per day")
-    assert widget.figure.data[-1].name == po_msgstr(lang, "your quota")
-    assert widget.figure.data[-1].meta == "your quota"  # the name code finds it by
-    assert po_msgstr(lang, "a balance below $0 answers 402, free models included") in str(
-        widget.figure.data[-1].hovertext)
+def quiet_dashboard(**kwargs):
+    from orwidgets.widgets import Dashboard
+
+    return Dashboard(planner={"scheduler": lambda delay, fn: None, **kwargs.pop("planner", {})},
+                     **kwargs)
+
+
+def test_the_dashboard_builds_every_tab_in_its_language(tiny):
+    dash = quiet_dashboard(lang="ja", planner={"lang": "zh"})
+    assert dash.lang == "ja"
+    assert {tab.lang for tab in dash.children} == {"ja"}  # the planner's own lang is overridden
+    assert dash.titles[1] == TINY["ja"]["Free quota"]
+    assert pace_label(dash.quota) == TINY["ja"]["my calls per hour"]
+    assert dash.rps._picker.description == TINY["ja"]["Policy"]
+
+
+def test_the_dashboard_and_its_tabs_follow_set_language_and_the_environment(tiny, monkeypatch):
+    monkeypatch.setenv(i18n.ENV_VAR, "zh")
+    dash = quiet_dashboard()
+    assert {tab.lang for tab in dash.children} | {dash.lang} == {"zh"}
+    assert dash.titles[1] == TINY["zh"]["Free quota"]
+    i18n.set_language("ja")
+    later = quiet_dashboard(lang="zh")
+    assert {tab.lang for tab in later.children} | {later.lang} == {"ja"}
+    assert pace_label(later.quota) == TINY["ja"]["my calls per hour"]
+    assert dash.titles[1] == TINY["zh"]["Free quota"]  # the one built before keeps its language
+
+
+def test_the_timeline_keeps_its_language_and_its_findings_too(tiny):
+    from orwidgets.widgets import JournalTimeline
+
+    i18n.set_language("ja")
+    timeline = JournalTimeline(every_rule_broken()[:23], lang="zh")  # a per-minute finding
+    assert timeline.lang == "ja"
+    assert timeline.figure.layout.title.text == TINY["ja"]["Calls over time"]
+    [(rule, finding)] = finding_cells(timeline)
+    assert rule == "retry-before-reset" and finding.startswith("sent 2 more free-model requests")
+    # Set later, another language wins inside verdict(): the rule's description in the widget's
+    # own language stands in for the finding's sentence.
+    i18n.set_language("zh")
+    timeline.refresh()
+    assert finding_cells(timeline) == [("retry-before-reset", TINY["ja"][RULES[rule]])]
+    assert timeline.figure.layout.title.text == TINY["ja"]["Calls over time"]
+    assert JournalTimeline(title="Mine", lang="ja").figure.layout.title.text == "Mine"
+
+
+def finding_cells(timeline) -> list[tuple[str, str]]:
+    """(rule id, sentence) of each finding listed under the timeline's summary."""
+    cells = re.findall(r'class="orw-timeline-finding"[^>]*>(.*?)</td>', timeline._summary.value)
+    return [tuple(html_text(cell).split(": ", 1)) for cell in cells]
 
 
 # --- nothing escapes the catalogue ---------------------------------------------------------------
@@ -131,35 +177,6 @@ def test_the_policy_picker_and_caption_are_translated(pseudo):
         assert unmarked([("caption", html_text(policy_caption(pid, _)))]) == []
 
 
-def _quota_states():
-    yield "default", FreeQuotaExplorer(lang="ja")
-    for pid in POLICIES:
-        yield f"{pid} topped up", FreeQuotaExplorer(policy=pid, topped_up=True, lang="ja")
-    acct = AccountModel(balance_usd=2.0, purchased_usd=20.0)
-    yield "rule differs", FreeQuotaExplorer(acct, lang="ja")
-    yield "blocked", FreeQuotaExplorer(AccountModel(balance_usd=-1.0), lang="ja")
-    busy = FreeQuotaExplorer(calls_per_hour=3000, lang="ja")
-    busy._start.value = "25:00"  # a refused time: the notice
-    yield "over the per-minute limit, a bad time", busy
-    idle = FreeQuotaExplorer(calls_per_hour=0, lang="ja")
-    idle._on_balance({"new": "many"})  # what a typed non-number does (the box refuses it)
-    yield "no calls, a bad number", idle
-    used = AccountModel()
-    used.free_used_today = 7
-    yield "used today", FreeQuotaExplorer(used, lang="ja")
-
-
-#: What a reader typed comes back in a notice as typed: data.
-TYPED = ["'many'", "'lots'", "'x'", "'25:00'", "nan"]
-
-
-def test_the_free_quota_explorer_shows_only_translated_text(pseudo):
-    for state, widget in _quota_states():
-        texts = shown_texts(widget)
-        assert texts, state
-        assert unmarked(texts, TYPED) == [], state
-
-
 def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
     assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30 UTC)")]) != []
     assert unmarked([("a", "⟦Balance⟧: $1,234.50 → 5 (2025-04, 09:30)")]) == []
@@ -168,237 +185,41 @@ def test_the_check_finds_a_word_outside_the_marks_and_passes_data():
     assert unmarked([("a", "⟦x⟧ Rate limit exceeded")], data=["Rate limit exceeded"]) == []
 
 
-def _rps_states():
-    from orwidgets.widgets import RPSExplorer
+def test_every_widget_has_its_pseudo_language_states():
+    """A widget added to ``orwidgets.widgets`` fails here until its states are in SHOWN."""
+    import ipywidgets as W
 
-    for pid in POLICIES:
-        for balance in (0.5, 2.0, 42.3, 1000.0, 0.0, -5.0):
-            yield f"{pid} at {balance}", RPSExplorer(policy=pid, balance_usd=balance, lang="ja")
-    typed = RPSExplorer(lang="ja")
-    typed._on_input({"new": "lots"})
-    yield "a refused balance", typed
-    flight = RPSExplorer(policy="2026-08", balance_usd=0.02, lang="ja")
-    yield "in flight", flight
-    flight.in_flight.no_max_tokens = False
-    flight.in_flight.max_tokens = 50_000
-    yield "in flight, max_tokens above the cap", flight
-    flight.in_flight.max_tokens = 1000
-    yield "in flight, its max_tokens", flight
-    flight._on_control("prompt_tokens", {"new": "x"})
-    yield "in flight, a refused prompt", flight
-    flight.in_flight.model_id, flight.in_flight.max_tokens = "openai/gpt-4o", 1500
-    yield "one request above the budget", flight
-    poor = RPSExplorer(policy="2026-08", balance_usd=0.1, lang="ja")
-    poor.in_flight.model_id = "openai/gpt-4o"
-    yield "affordability", poor
-    yield "no budget", RPSExplorer(policy="2026-08", balance_usd=500.0, lang="ja")
-    yield "given numbers", RPSExplorer(policy="2026-08", in_flight={"fraction": 0.1}, lang="ja")
-    yield "no emulator", RPSExplorer(emulator=object(), policy="2026-08", lang="ja")
+    import orwidgets
+    import orwidgets.widgets as widgets
+
+    def widget_classes(module):
+        return {name for name in module.__all__
+                if isinstance(value := getattr(module, name), type) and issubclass(value, W.Widget)}
+
+    assert widget_classes(widgets) == set(SHOWN)
+    assert widget_classes(orwidgets) <= set(SHOWN)
 
 
-def test_the_rps_explorer_shows_only_translated_text(pseudo):
-    for state, widget in _rps_states():
+@pytest.mark.parametrize("name", sorted(SHOWN))
+def test_no_text_a_widget_shows_escapes_the_catalogue(pseudo, name):
+    seen = 0
+    for state, widget, data in SHOWN[name]("ja"):
+        assert widget.lang == "ja", state
         texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
+        assert texts, state
+        assert unmarked(texts, data) == [], state
+        seen += 1
+    assert seen >= 3
 
 
-def _planner_states():
-    from orwidgets.widgets import DepletionPlanner
+def test_the_errors_a_widget_raises_at_the_reader_are_translated(pseudo):
+    from orwidgets.emulator import DEMO_ACCOUNTS
+    from orwidgets.widgets import AccountPanel, JournalTimeline
 
-    def planner(account=None, **kwargs):
-        return DepletionPlanner(account, scheduler=lambda d, f: None, lang="ja", **kwargs)
-
-    yield "default", planner()
-    for pattern in ("constant", "business hours (09-18 UTC)", "daily wave (peak 14:00 UTC)"):
-        run = planner(pattern=pattern, needed_rps=4, horizon_hours=6)
-        run.run_simulation()
-        yield f"{pattern}, simulated", run
-    ok = planner(needed_rps=2, plan_hours=2)
-    ok.model.verify_topup()
-    yield "a top-up checked", ok
-    short = planner(needed_rps=2, plan_hours=2)
-    short.model.topup_usd = 0.0  # what a check of too small a top-up says
-    short.model.verify_topup()
-    yield "too small a top-up checked", short
-    long = planner(horizon_hours=72, needed_rps=3)
-    long.run_simulation()
-    long.model.needed_rps = 4
-    yield "stale, press Simulate", long
-    yield "by model", planner(cost_mode="model")
-    yield "no balance-linked cap", planner(AccountModel(policy="2025-07"))
-    yield "above the cap", planner(needed_rps=600)
-    yield "within the floor", planner(needed_rps=0.5)
-    rich = planner(needed_rps=2, cost_per_request_usd=0.0)
-    yield "never within a year", rich
-    yield "already now", planner(needed_rps=20)
-    typed = planner()
-    typed._need.value = float("nan")
-    yield "a refused number", typed
-
-
-def test_the_depletion_planner_shows_only_translated_text(pseudo):
-    for state, widget in _planner_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
-
-
-def _advisor_states():
-    from orwidgets.widgets import TopUpAdvisor
-    from orwidgets.widgets.advisor import PRESETS
-
-    for preset in PRESETS:
-        yield preset, TopUpAdvisor(preset=preset, lang="ja")
-    yield "not enough alone", TopUpAdvisor(free_calls_per_day=5000, lang="ja")
-    yield "spending anyway", TopUpAdvisor(free_calls_per_day=10, paid_usd_per_day=2.0, lang="ja")
-    yield "already topped up", TopUpAdvisor(AccountModel(purchased_usd=20), free_calls_per_day=5000,
-                                            lang="ja")
-    yield "no tier", TopUpAdvisor(AccountModel(policy="legacy-2024"), free_calls_per_day=500,
-                                  lang="ja")
-    for pid, rps in (("2025-04", 0.5), ("2025-04", 600), ("2025-04", 20), ("2025-07", 20)):
-        yield f"{pid} at {rps} RPS", TopUpAdvisor(AccountModel(policy=pid), needed_rps=rps,
-                                                  lang="ja")
-    typed = TopUpAdvisor(lang="ja")
-    typed._paid.value = float("nan")
-    yield "a refused number", typed
-
-
-def test_the_top_up_advisor_shows_only_translated_text(pseudo):
-    for state, widget in _advisor_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, TYPED) == [], state
-
-
-#: What the API answered, shown as it came: a key's label, a limit's window, a rate-limit
-#: interval, the fake answers' messages, and the emulator's demo key names.
-ANSWERED = ["10s", "daily", "weekly", "Invalid API key", "connection refused",
-            "Internal Server Error", "free", "topped_up", "five", "negative", "management",
-            "small", "team", "member"]
-
-
-def _account_states():
-    from datetime import datetime, timezone
-
-    from widget_helpers import FakeClient, FakeResult, in_memory_emulator
-
-    from orwidgets.widgets import AccountPanel
-
-    at_19h = datetime(2026, 10, 2, 19, 0, tzinfo=timezone.utc).timestamp()
-    yield "not read yet", AccountPanel(lang="ja")
-    for pid in POLICIES:
-        for demo in ("topped_up", "five", "management", "member", "negative"):
-            handle, client = in_memory_emulator(pid, lambda: at_19h)
-            panel = AccountPanel(AccountModel(policy=pid), demo_account=demo, lang="ja",
-                                 emulator_factory=lambda handle=handle: handle,
-                                 client_factory=client)
-            panel.refresh()
-            yield f"{pid} {demo}", panel
-    panel.account.balance_usd += 3
-    panel.account.purchased_usd += 3
-    yield "what-if", panel
-
-    def fake(key, credits, **kwargs):
-        return AccountPanel(target="openrouter", api_key="sk-or-v1-" + "ab" * 30, lang="ja",
-                            client_factory=lambda url, k: FakeClient(key, credits),
-                            clock=lambda: at_19h, **kwargs)
-
-    data = {"label": "sk-or-v1-ab...abab", "usage": 1.0, "is_free_tier": True,
-            "is_management_key": False}
-    credits = FakeResult(200, {"data": {"total_credits": 2.0, "total_usage": 1.0}})
-    for limit in ({"limit": 5, "limit_remaining": 2, "limit_reset": "weekly"},
-                  {"limit": 5, "limit_remaining": 2, "limit_reset": None},
-                  {"limit": None, "limit_remaining": None, "limit_reset": None},
-                  {"rate_limit": {"requests": 100, "interval": "10s"}}):
-        panel = fake(FakeResult(200, {"data": {**data, **limit}}), credits)
-        panel.refresh()
-        yield f"limits {limit}", panel
-    for answer in (FakeResult(401, None, "Invalid API key"),
-                   FakeResult(None, None, "connection refused"), FakeResult(None, None, None)):
-        panel = fake(answer, credits)
-        panel.refresh()
-        yield f"GET /key failed: {answer}", panel
-    panel = fake(FakeResult(200, {"data": data}), FakeResult(500, None, "Internal Server Error"))
-    panel.refresh()
-    yield "GET /credits failed", panel
-    keyless = AccountPanel(target="openrouter", lang="ja")
-    keyless.refresh()
-    yield "no key", keyless
-    custom = AccountPanel(target="custom", lang="ja")
-    custom.refresh()
-    yield "no URL", custom
-
-
-def test_the_account_panel_shows_only_translated_text(pseudo):
-    for state, widget in _account_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, ANSWERED) == [], state
-
-
-#: 2026-03-02 00:00:00 UTC: the emulator's clock in the LiveCalls states (runs move it on).
-DAY_START = 1_772_409_600.0
-
-
-def answered(widget) -> list[str]:
-    """What a LiveCalls run's answers said (messages, headers, bodies), as data."""
-    import json
-
-    found = []
-    for result in widget.results:
-        message = (result.message or "").strip()
-        found += [message, message[:160]]
-        for name, value in (result.headers or {}).items():
-            found += [f"{name}: {value}", name, str(value)]
-        if result.body is not None:
-            text = (json.dumps(result.body, indent=2, ensure_ascii=False)
-                    if isinstance(result.body, dict) else str(result.body))
-            found += [line.strip() for line in text.splitlines() if line.strip()]
-    return [text for text in found if re.search(r"[A-Za-z]", text)]
-
-
-def _livecalls_states():
-    import httpx
-
-    from orwidgets.client import PRESETS
-    from orwidgets.emulator import create_app
-    from orwidgets.widgets import LiveCalls
-
-    key = "sk-or-v1-" + "c0ffee" * 10 + "beef"
-    app = create_app(latency_ms=0, clock=lambda: DAY_START)
-    w = LiveCalls(app, account=AccountModel(), key_env=None, lang="ja")
-    w._model.options = w._model_options([])
-    yield "ready", w, []
-    for preset in PRESETS:
-        w.preset = preset.label
-        yield f"scenario {preset.key}", w, []
-    for label in ("21 free calls in one minute", "fan-out on a small balance: in-flight 402",
-                  "upstream provider 429 with Retry-After"):
-        assert w.run(label, wait=True, timeout=60)
-        yield f"ran {label!r}", w, answered(w)
-    w.target = "openrouter"
-    yield "real API, a scenario picked", w, answered(w)
-    assert not w.run()
-    yield "real API refuses a scenario", w, answered(w)
-    w.preset = "custom: the settings below"
-    assert not w.run()
-    yield "real API without a key", w, answered(w)
-    w.set_key(key)
-    assert not w.run()
-    yield "real API not confirmed", w, answered(w)
-
-    def answer(request):
-        return httpx.Response(429, json={"error": {"code": 429, "message": "Rate limit exceeded"}},
-                              headers={"X-RateLimit-Reset": "1772445660000"})
-
-    real = LiveCalls(api_key=key, confirm_real_api=True, real_transport=httpx.MockTransport(answer),
-                     lang="ja")
-    real.target, real.count, real.mode = "openrouter", 40, "rate"
-    assert real.run(wait=True, timeout=60)
-    yield "a real-API run, capped", real, answered(real)
-    broken = LiveCalls(object(), lang="ja")
-    broken.run("21 free calls in one minute", wait=True, timeout=60)
-    yield "an emulator that is not one", broken, ["TypeError", "emulator"]
-
-
-def test_live_calls_shows_only_translated_text(pseudo):
-    for state, widget, data in _livecalls_states():
-        texts = shown_texts(widget)
-        assert unmarked(texts, data + ANSWERED) == [], state
+    with pytest.raises(ValueError) as bad_demo:
+        AccountPanel(demo_account="nope", lang="ja")
+    with pytest.raises(TypeError) as bad_source:
+        JournalTimeline(42, lang="ja")
+    names = [demo.name for demo in DEMO_ACCOUNTS] + ["member"]
+    assert unmarked([("demo_account", str(bad_demo.value))], ["'nope'", *names]) == []
+    assert unmarked([("source", str(bad_source.value))], ["int"]) == []
