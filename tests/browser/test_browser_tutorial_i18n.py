@@ -207,6 +207,25 @@ def test_the_prose_shows_every_word_as_text_and_no_math(tutorial: Any,
     assert ob.markdown_render_problems(nb_path, shown) == []
 
 
+OTHERS = [(lang, name) for lang in ob.TRANSLATED
+          for name in ("02-embed-gallery.ipynb", "03-test-your-app.ipynb")]
+
+
+@pytest.mark.parametrize(("lang", "name"), OTHERS, ids=[f"{lang}-{n[:2]}" for lang, n in OTHERS])
+def test_the_other_notebooks_prose_shows_as_text(chromium: Any, lab_server: ob.Server,
+                                                 jupyter_sandbox: ob.Sandbox, lang: str,
+                                                 name: str) -> None:
+    path = f"notebooks/{lang}/{name}"
+    context, page, watch = ob.new_page(chromium)
+    try:
+        ob.open_lab_notebook(page, lab_server, path)  # opened, not run
+        shown = ob.lab_rendered_markdown(page)
+    finally:
+        context.close()
+    assert ob.markdown_render_problems(jupyter_sandbox.notebooks / path, shown) == []
+    watch.assert_clean()
+
+
 @pytest.mark.parametrize("root", [ob.RPS, ".jp-MarkdownCell"])
 def test_a_cjk_font_draws_every_character(tutorial: Any, root: str) -> None:
     """fonts-noto-cjk draws them. Which of its faces: the page (and the widget) carries no
