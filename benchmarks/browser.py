@@ -17,7 +17,13 @@ the median of the N paired ratios (each opening of the tutorial against the base
 right after it). It also counts what the kernel sent the page before the first response (websocket
 frames and bytes): plotly's front end is a 5 MB module.
 
-Run: ``.venv/bin/python benchmarks/browser.py [--presses N] [--opens N] [--servers voila,lab]``
+Languages: ``--langs en,ja,zh`` opens the Japanese and Chinese tutorials
+(``notebooks/<lang>/01-tutorial.ipynb``) in the same rounds as the English one, in an order that
+turns each round, and reports each language's open -> first response next to English's: the
+median of the paired ratios, each opening against the English opening of the same round.
+
+Run: ``.venv/bin/python benchmarks/browser.py [--presses N] [--opens N] [--servers voila,lab]
+[--langs en,ja,zh]``
 """
 
 from __future__ import annotations
@@ -42,8 +48,9 @@ TUTORIAL = {
     "handle": ob.RPS_HANDLE,
     "readout": f"(document.querySelector({ob.RPS_VALUE!r}) || {{}}).textContent",
     "marker": (
+        # The trace's meta is its English name in every language (its name is translated).
         "(() => { const g = document.querySelector('.orw-rps-explorer .js-plotly-plot');"
-        " const t = g && g.data && g.data.find(d => d.name === 'current balance');"
+        " const t = g && g.data && g.data.find(d => d.meta === 'current balance');"
         " return t ? String(t.x[0]) : undefined; })()"
     ),
 }
@@ -199,12 +206,19 @@ def _spread(xs: list[float], unit: str = "s") -> str:
     return f"{_median(xs):.{digits}f} ({min(xs):.{digits}f}-{max(xs):.{digits}f}){unit}"
 
 
+def _lang_of(name: str) -> str:
+    """``tutorial`` -> ``en``, ``tutorial-ja`` -> ``ja``."""
+    return name.removeprefix("tutorial-") if name != "tutorial" else "en"
+
+
 def paired_ratios(tut: list[float], bare: list[float]) -> list[float]:
     """Each opening of the tutorial against the baseline's opening of the same round."""
     return [t / b for t, b in zip(tut, bare) if b > 0]
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: ``servers`` and ``langs`` as lists (English first in ``langs``); a
+    wrong value exits 2 with argparse's one line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=20, help="key presses per notebook")
     parser.add_argument("--opens", type=int, default=1, help="page openings per notebook/server")
@@ -213,19 +227,38 @@ def main(argv: list[str] | None = None) -> int:
         default="voila,lab",
         help="comma-separated: voila, lab (default both)",
     )
+    parser.add_argument(
+        "--langs",
+        default="en",
+        help="comma-separated tutorial languages: en, ja, zh (default en; English is always "
+        "measured, as the others' baseline)",
+    )
     args = parser.parse_args(argv)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = sorted(set(args.servers) - {"voila", "lab"})
     if unknown or not args.servers:
         parser.error(f"--servers takes voila and/or lab, not {','.join(unknown) or 'nothing'}")
+    langs = [lang.strip() for lang in args.langs.split(",") if lang.strip()]
+    unknown = sorted(set(langs) - {"en", *ob.TRANSLATED})
+    if unknown:
+        parser.error(f"--langs takes en, {', '.join(ob.TRANSLATED)}, not {','.join(unknown)}")
+    args.langs = ["en", *dict.fromkeys(lang for lang in langs if lang != "en")]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
 
     if ob.chromium_path() is None:
         message = f"benchmarks/browser.py: no `chromium` on PATH; {ob.INSTALL_HINT}"
         print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
         return 1 if os.environ.get("CI", "").lower() == "true" else 0
-    if not ob.TUTORIAL.exists():
-        print(f"benchmarks/browser.py: {ob.TUTORIAL} missing", file=sys.stderr)
-        return 1
+    tutorials = [ob.TUTORIAL, *(ob.TUTORIAL.parent / lang / ob.TUTORIAL.name
+                                for lang in args.langs if lang != "en")]
+    for tutorial in tutorials:
+        if not tutorial.exists():
+            print(f"benchmarks/browser.py: {tutorial} missing", file=sys.stderr)
+            return 1
 
     from playwright.sync_api import sync_playwright
 
@@ -251,16 +284,24 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(
     browser: Any, servers: dict[str, ob.Server], sandbox: ob.Sandbox, args: argparse.Namespace
 ) -> int:
-    notebooks = {"tutorial": (sandbox.tutorial, TUTORIAL), "bare": (sandbox.bare, BARE)}
+    translated = {f"tutorial-{lang}": (sandbox.tutorial_in(lang), TUTORIAL)
+                  for lang in args.langs if lang != "en"}
+    notebooks = {"tutorial": (sandbox.tutorial, TUTORIAL), **translated,
+                 "bare": (sandbox.bare, BARE)}
     openers = {"voila": _open_voila, "lab": _open_lab}
     opened: dict[tuple[str, str], list[float]] = {}
     received: dict[tuple[str, str], list[tuple[int, int]]] = {}
     keys: dict[tuple[str, str], list[list[float | None]]] = {}
     failures: dict[tuple[str, str], str] = {}
-    # Interleave tutorial and baseline so that load from other users hits both alike.
-    for _ in range(args.opens):
+    # Interleave tutorial and baseline so that load from other users hits both alike; the
+    # tutorials' order turns each round, so that no language always opens first.
+    for round_no in range(args.opens):
+        tutorials = [n for n in notebooks if n != "bare"]
+        turn = round_no % len(tutorials)
+        order = [*tutorials[turn:], *tutorials[:turn], "bare"]
         for server_name, server in servers.items():
-            for name, (path, kind) in notebooks.items():
+            for name in order:
+                path, kind = notebooks[name]
                 where = (server_name, name)
                 if where in failures:
                     continue
@@ -298,6 +339,19 @@ def _measure(
             f"  {server_name}: tutorial {_spread(tut)}, bare {_spread(bare)}, "
             f"paired ratio {_spread(paired_ratios(tut, bare), 'x')} over {len(tut)} round(s)"
         )
+    if translated:
+        print("open -> first response per language, median (min-max); paired: each round's "
+              "ratio to the English tutorial's opening")
+        for server_name in servers:
+            english = opened.get((server_name, "tutorial"), [])
+            print(f"  {server_name}: en {_spread(english)}")
+            for name in translated:
+                times = opened.get((server_name, name), [])
+                print(
+                    f"  {server_name}: {_lang_of(name)} {_spread(times)}, paired "
+                    f"ratio to en {_spread(paired_ratios(times, english), 'x')} over "
+                    f"{len(times)} round(s)"
+                )
     print("websocket frames received before the first response (median frames, MB)")
     for server_name in servers:
         for name in notebooks:
@@ -327,6 +381,12 @@ def _measure(
                 "ms",
             )
         )
+        if translated:
+            per_lang = ", ".join(
+                f"{_lang_of(name)} {_median(_series(keys.get((server_name, name), []), 0)):.0f}"
+                for name in notebooks if name != "bare"
+            )
+            print(f"  {server_name}: key -> RPS readout per language (median ms): {per_lang}")
         for label, series, total in (
             ("tutorial readout", readout, len(tut)),
             ("tutorial marker", tut_marker, len(tut)),

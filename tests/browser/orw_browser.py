@@ -20,7 +20,8 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BARE_NOTEBOOK = HERE / "bare.ipynb"
 TUTORIAL = REPO / "notebooks" / "01-tutorial.ipynb"
+#: The languages the tutorial is translated into (``notebooks/<lang>/``), as ``orwidgets.i18n``
+#: spells them.
+TRANSLATED = ("ja", "zh")
 ARTIFACTS = REPO / "test-artifacts"
 DOC_IMAGES = REPO / "docs" / "img"
 
@@ -116,6 +120,10 @@ class Sandbox:
         """The tutorial's path relative to the servers' root dir."""
         return "notebooks/" + TUTORIAL.name
 
+    def tutorial_in(self, lang: str) -> str:
+        """The tutorial in ``lang`` (``en``: the English one), relative to the servers' root."""
+        return self.tutorial if lang == "en" else f"notebooks/{lang}/{TUTORIAL.name}"
+
     @property
     def bare(self) -> str:
         return BARE_NOTEBOOK.name
@@ -187,6 +195,9 @@ def make_sandbox(root: Path) -> Sandbox:
     env["PYTHONUNBUFFERED"] = "1"
     # The tutorial talks to the real API when a key is set: never from the tests.
     env.pop("OPENROUTER_API_KEY", None)
+    # As on Binder, no language comes from the environment: a translated notebook's own
+    # set_language(...) has to choose it (test_browser_make_lab.py sets it the way make lab does).
+    env.pop("ORWIDGETS_LANG", None)
     # Put the venv first so anything a kernel spawns by name is the venv's.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return Sandbox(root, env, notebooks, settings, workspaces, logs)
@@ -241,13 +252,14 @@ def _spawn(
     port: int,
     token: str | None,
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     log_path = sandbox.logs / f"{name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - closed in Server.stop
     proc = subprocess.Popen(
         argv,
         cwd=cwd or sandbox.notebooks,
-        env=sandbox.env,
+        env=sandbox.env if env is None else env,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -302,13 +314,26 @@ def start_lab(sandbox: Sandbox) -> Server:
 
 
 def start_lab_command(
-    name: str, argv: list[str], sandbox: Sandbox, port: int, cwd: Path
+    name: str, argv: list[str], sandbox: Sandbox, port: int, cwd: Path,
+    env: dict[str, str] | None = None,
 ) -> Server:
     """A JupyterLab started by a command line of someone else's making (``make lab``'s), which
-    must listen on ``port`` with the token ``TEST``; returns once it answers."""
-    server = _spawn(name, argv, sandbox, port, TOKEN, cwd=cwd)
+    must listen on ``port`` with the token ``TEST``; returns once it answers. ``env`` (default
+    the sandbox's) is the server's environment, which its kernels inherit."""
+    server = _spawn(name, argv, sandbox, port, TOKEN, cwd=cwd, env=env)
     _wait_http(server, "api/status", SERVER_START_S)
     check_kernelspec(server)
+    return server
+
+
+def start_voila_command(
+    name: str, argv: list[str], sandbox: Sandbox, port: int, cwd: Path,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """A Voila started by someone else's command line (``make voila``'s), serving one notebook
+    at ``/`` on ``port``; returns once it answers (a static file: ``/`` would start a kernel)."""
+    server = _spawn(name, argv, sandbox, port, None, cwd=cwd, env=env)
+    _wait_http(server, "voila/static/voila.js", SERVER_START_S)
     return server
 
 
@@ -513,7 +538,7 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
 
 
-# --- JupyterLab and Voila page actions --------------------------------------------------------------
+# --- JupyterLab and Voila page actions ------------------------------------------------------------
 
 _RUN_ALL_JS = """() => {
   window.__orwRunAll = null;
@@ -610,6 +635,26 @@ def run_livecalls_preset(page: Any, preset: str) -> tuple[dict[str, int], str]:
     return counts, error.text_content() or ""
 
 
+@contextmanager
+def notebook_page(browser: Any, app: str, server: Server,
+                  path: str) -> Iterator[tuple[Any, PageWatch]]:
+    """A fresh page showing ``path`` in ``app`` (``"lab"``: opened and Run All; ``"voila"``:
+    rendered); when done, JupyterLab's kernel of it is shut down (the machine wants its memory
+    back) and the page closed."""
+    context, page, watch = new_page(browser)
+    try:
+        if app == "lab":
+            open_lab_notebook(page, server, path)
+            run_all_cells(page)
+        else:
+            open_voila(page, server, path)
+        yield page, watch
+        if app == "lab":
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    finally:
+        context.close()
+
+
 def run_all_cells(page: Any, timeout_ms: int = RUN_ALL_MS) -> None:
     """Run All in the current notebook; fail with the cells' errors if any raised."""
     page.evaluate(_RUN_ALL_JS)
@@ -668,7 +713,7 @@ def screenshot(locator: Any, name: str) -> Path:
     return path
 
 
-# --- The tutorial's widgets (DOM contract: notes/contracts.md) -------------------------------------
+# --- The tutorial's widgets (DOM contract: notes/contracts.md) ------------------------------------
 
 RPS = ".orw-rps-explorer"
 RPS_HANDLE = f"{RPS} .orw-balance-slider .noUi-handle"
@@ -846,7 +891,7 @@ def write_notebook(path: Path, cells: Sequence[str]) -> Path:
     return path
 
 
-# --- Markdown as the reader sees it: text, never LaTeX -----------------------------------------------
+# --- Markdown as the reader sees it: text, never LaTeX --------------------------------------------
 
 #: Tutorial cells that once rendered as math (issue 13), by a text they contain: the tests take
 #: screenshots of them to look at.
@@ -948,10 +993,40 @@ def words(text: str) -> list[str]:
     return re.findall(r"\w+", text)
 
 
+#: Characters of Japanese and Chinese writing: kana, CJK ideographs (with extension A and the
+#: compatibility block), the iteration mark and half-width katakana.
+_CJK = "\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_SCRIPT_RUNS = re.compile(f"[{_CJK}]+|[^\\W{_CJK}]+")
+
+
+def text_tokens(text: str) -> list[str]:
+    """What a reader must find of ``text`` on the page, in pieces small enough that one missing
+    piece shows: the :func:`words` of Latin text, and every two adjacent characters (a bigram)
+    of a run of Japanese or Chinese, which has no spaces between words (a whole sentence would
+    be one "word": a row lost from a table or a phrase a formula swallowed would hide inside it).
+    A run of one character is its own token. Runs split at spaces, punctuation and at a change of
+    script (``OpenRouterとは``: ``OpenRouter``, ``とは``)."""
+    tokens: list[str] = []
+    for run in _SCRIPT_RUNS.findall(text):
+        if re.match(f"[{_CJK}]", run) and len(run) > 1:
+            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            tokens.append(run)
+    return tokens
+
+
+def missing_words(source: str, shown_text: str) -> list[str]:
+    """The :func:`text_tokens` of markdown ``source`` that ``shown_text`` (a page's innerText of
+    it) lacks, as many times as it lacks them, sorted."""
+    missing = Counter(text_tokens(markdown_text(source))) - Counter(text_tokens(shown_text))
+    return sorted(missing.elements())
+
+
 def markdown_render_problems(nb_path: Path, shown: list[RenderedMarkdown]) -> list[str]:
     """What is wrong with how a page shows the markdown cells of ``nb_path``: a cell missing or
     not rendered, any math element, any word of the cell's text missing from what is shown (a
-    formula swallows words, a collapsed table loses rows), and cells out of order."""
+    formula swallows words, a collapsed table loses rows; Japanese and Chinese are compared by
+    character pairs, see :func:`text_tokens`), and cells out of order."""
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
@@ -969,7 +1044,219 @@ def markdown_render_problems(nb_path: Path, shown: list[RenderedMarkdown]) -> li
             continue
         if seen.math:
             problems.append(f"{cell.id}: {seen.math} math element(s) in the rendered markdown")
-        missing = Counter(words(markdown_text(cell.source))) - Counter(words(seen.text))
+        missing = missing_words(cell.source, seen.text)
         if missing:
-            problems.append(f"{cell.id}: words not shown {sorted(missing.elements())[:20]}")
+            problems.append(f"{cell.id}: words not shown {missing[:20]}")
     return problems
+
+
+# --- Languages: what the page must say, from the translators' own files ---------------------------
+
+
+class Catalogue:
+    """One language's ``.po`` (``orwidgets/locale/<lang>/LC_MESSAGES/orwidgets.po``), read with
+    Babel and compiled in memory, so that what a test expects comes from the file translators
+    edit, not from the package's compiled ``.mo`` nor from the widgets' code. Fuzzy entries are
+    left out, as ``pybabel compile`` leaves them out."""
+
+    def __init__(self, lang: str) -> None:
+        import gettext
+        import io
+
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        self.lang = lang
+        self.path = REPO / "orwidgets" / "locale" / lang / "LC_MESSAGES" / "orwidgets.po"
+        with self.path.open("rb") as f:
+            self.catalog = read_po(f)
+        compiled = io.BytesIO()
+        write_mo(compiled, self.catalog)
+        compiled.seek(0)
+        self._gettext = gettext.GNUTranslations(compiled)
+
+    def __call__(self, msgid: str) -> str:
+        """The translation of ``msgid`` (``msgid`` itself when the catalogue has none)."""
+        return self._gettext.gettext(msgid)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._gettext.ngettext(singular, plural, n)
+
+    def english_texts(self) -> list[str]:
+        """Every English msgid (plural forms too) whose translation reads differently: the texts
+        a page in this language must not show."""
+        out = []
+        for message in self.catalog:
+            if not message.id or message.fuzzy:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if all(strings):
+                out.extend(i for i in ids if i not in strings)
+        return out
+
+
+#: A placeholder of a catalogue text: ``{name}``, ``{n:,}``, or plotly's ``%{x:,.2f}``.
+_PLACEHOLDER = re.compile(r"%?\{[^{}]*\}")
+#: An English word (a text without one, outside its placeholders, is numbers and signs).
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def placeholder_regex(msgid: str) -> re.Pattern[str]:
+    """``msgid`` as a pattern over a shown text: each placeholder matches any text."""
+    parts = _PLACEHOLDER.split(msgid)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
+
+
+def english_left(labels: Sequence[str], text: str, catalogue: Catalogue) -> list[str]:
+    """English that a widget shows where its language's catalogue has a translation.
+
+    ``labels`` are short texts shown whole (buttons, descriptions, options, chart title, axes and
+    legend, tooltips): one that *is* an English msgid (its placeholders filled with anything)
+    is left over. ``text`` is everything the widget shows: a sentence of an English msgid (the
+    longest piece between its placeholders, when it has three or more English words) found in
+    it is left over too."""
+    english = catalogue.english_texts()
+    whole = [(m, placeholder_regex(m)) for m in english
+             if _LATIN_WORD.search(_PLACEHOLDER.sub(" ", m))]
+    left = sorted({f"label {label!r} is the English {m!r}"
+                   for label in {" ".join(x.split()) for x in labels if x.strip()}
+                   for m, pattern in whole if pattern.fullmatch(label)})
+    flat = " ".join(text.split())
+    for m in english:
+        piece = max(_PLACEHOLDER.split(" ".join(m.split())), key=len).strip(" :;,.()")
+        if len(_LATIN_WORD.findall(piece)) >= 3 and piece in flat:
+            left.append(f"text has the English {piece!r} (of {m!r})")
+    return left
+
+
+_SHOWN_TEXTS_JS = """(sel) => {
+  const root = document.querySelector(sel);
+  if (!root) return null;
+  const shown = e => e.getClientRects().length > 0;
+  const labels = [];
+  for (const e of root.querySelectorAll(
+      'button, label, .widget-label, .widget-label-basic, .widget-toggle-button, ' +
+      '.gtitle, .xtitle, .ytitle, .legendtext, .annotation-text')) {
+    if (shown(e)) labels.push(e.textContent);
+  }
+  for (const o of root.querySelectorAll('select option')) labels.push(o.text);
+  for (const e of root.querySelectorAll('[title]')) labels.push(e.getAttribute('title'));
+  for (const e of root.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+    labels.push(e.getAttribute('placeholder'));
+  }
+  const svg = Array.from(root.querySelectorAll('svg text')).map(e => e.textContent).join('\\n');
+  return {labels, text: root.innerText + '\\n' + svg};
+}"""
+
+
+def shown_texts(page: Any, root_selector: str) -> tuple[list[str], str]:
+    """(labels, all text) of the first ``root_selector``: buttons, description labels, dropdown
+    options, toggle buttons, the chart's title, axes, legend and annotations, tooltips and
+    placeholders; then the widget's whole text with its charts' text."""
+    got = page.evaluate(_SHOWN_TEXTS_JS, root_selector)
+    assert got is not None, f"no element {root_selector}"
+    return got["labels"], got["text"]
+
+
+# --- Fonts: which font draws the Japanese and Chinese characters ----------------------------------
+
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+
+
+def cjk_fonts(page: Any, root_selector: str) -> dict[str, Any]:
+    """Which fonts Chromium drew the text of the first ``root_selector`` with (DevTools'
+    ``CSS.getPlatformFontsForNode``, per element for its own text nodes): ``{"cjk_chars": n,
+    "fonts": {family: glyphs}, "cjk_glyphs": glyphs drawn by a font whose family says CJK,
+    "elements": elements with CJK text}``. Without a CJK font the characters come out as boxes
+    drawn by another family, and ``cjk_glyphs`` falls short of ``cjk_chars``."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        # Elements whose own text (not their children's) holds CJK characters.
+        page.evaluate(
+            """(sel) => {
+              const r = document.querySelector(sel);
+              let i = 0;
+              for (const e of [r, ...r.querySelectorAll('*')]) {
+                const own = Array.from(e.childNodes).filter(n => n.nodeType === 3)
+                  .map(n => n.textContent).join('');
+                if (/[\\u3040-\\u30ff\\u4e00-\\u9fff]/.test(own) && e.getClientRects().length)
+                  e.setAttribute('data-orw-cjk', String(i++));
+              }
+            }""",
+            root_selector,
+        )
+        nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-orw-cjk]"})
+        fonts: dict[str, int] = {}
+        cjk_chars = cjk_glyphs = 0
+        for node in nodes["nodeIds"]:
+            own = cdp.send("DOM.resolveNode", {"nodeId": node})
+            text = cdp.send("Runtime.callFunctionOn", {
+                "objectId": own["object"]["objectId"], "returnByValue": True,
+                "functionDeclaration": "function() { return Array.from(this.childNodes)"
+                                       ".filter(n => n.nodeType === 3).map(n => n.textContent)"
+                                       ".join(''); }",
+            })["result"]["value"]
+            cjk_chars += len(_CJK_CHAR.findall(text))
+            for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+                fonts[font["familyName"]] = fonts.get(font["familyName"], 0) + font["glyphCount"]
+                if "CJK" in font["familyName"]:
+                    cjk_glyphs += font["glyphCount"]
+        return {"cjk_chars": cjk_chars, "fonts": fonts, "cjk_glyphs": cjk_glyphs,
+                "elements": len(nodes["nodeIds"])}
+    finally:
+        page.evaluate("() => document.querySelectorAll('[data-orw-cjk]')"
+                      ".forEach(e => e.removeAttribute('data-orw-cjk'))")
+        cdp.detach()
+
+
+# --- Pictures for the READMEs ---------------------------------------------------------------------
+
+PICTURE_WIDTH = 980  # CSS px of the page while a picture is taken: prose lines a reader can follow
+
+_PROSE_AND_WIDGET_JS = """(sel) => {
+  const root = document.querySelector(sel);
+  // Cells in document order (Voila wraps each in a <div> of its own: not siblings there).
+  const cells = Array.from(document.querySelectorAll('.jp-Cell'));
+  let i = cells.indexOf(root.closest('.jp-Cell')) - 1;
+  while (i >= 0 && !cells[i].classList.contains('jp-MarkdownCell')) i--;
+  const prose = i >= 0 ? cells[i] : null;
+  const paragraphs = prose ? prose.querySelectorAll('.jp-RenderedMarkdown > p') : [];
+  const first = paragraphs.length ? paragraphs[paragraphs.length - 1] : root;
+  root.scrollIntoView({block: 'end'});  // the prose above it then stays clear of any toolbar
+  const a = first.getBoundingClientRect(), b = root.getBoundingClientRect();
+  const plot = root.querySelector('.js-plotly-plot .main-svg');
+  const p = plot ? plot.getBoundingClientRect() : b;
+  return {x: Math.min(a.left, b.left), y: a.top, right: Math.max(a.right, p.right),
+          bottom: Math.max(b.bottom, p.bottom), plotFits: p.right <= b.right + 1};
+}"""
+
+
+def picture_of_widget_with_prose(page: Any, root_selector: str, name: str,
+                                 width: int | None = PICTURE_WIDTH) -> Path:
+    """``test-artifacts/<name>.png``: the first ``root_selector`` and the paragraph of prose
+    right above its cell, with the page ``width`` px wide (``None``: as it is; the page's own
+    width comes back after). JupyterLab's side bar leaves its notebook too narrow at
+    :data:`PICTURE_WIDTH` for the widgets: give it ``None``."""
+    before = page.viewport_size
+    width = width or before["width"]
+    page.set_viewport_size({"width": width, "height": before["height"]})
+    try:
+        page.locator(root_selector).first.scroll_into_view_if_needed()
+        # plotly redraws a chart for the new width when the window resizes: wait for that.
+        page.wait_for_function(f"() => ({_PROSE_AND_WIDGET_JS})({json.dumps(root_selector)})"
+                               ".plotFits", timeout=REACT_MS)
+        box = page.evaluate(_PROSE_AND_WIDGET_JS, root_selector)
+        margin = 12
+        x, y = max(0, box["x"] - margin), max(0, box["y"] - margin)
+        clip = {"x": x, "y": y, "width": min(width, box["right"] + margin) - x,
+                "height": min(before["height"], box["bottom"] + margin) - y}
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), clip=clip, animations="disabled")
+        return path
+    finally:
+        page.set_viewport_size(before)
