@@ -305,7 +305,10 @@ class LiveCalls(W.VBox):
         self._key_input.add_class("orw-key-input")
         self._key_status = W.HTML()
         self._key_status.add_class("orw-key-status")
-        self._key_forget = W.Button(description=_("Forget key"), layout=W.Layout(width="auto"))
+        # flex 0 0 auto: a long key status beside it (in Japanese, in Lab's narrower notebook)
+        # must wrap, not shrink the button until its label is cut off.
+        self._key_forget = W.Button(description=_("Forget key"),
+                                    layout=W.Layout(width="auto", flex="0 0 auto"))
         self._key_input.observe(self._take_key, names="value")
         self._key_forget.on_click(self._safe(lambda _: self.forget_key()))
         self._key_row = W.HBox([self._key_input, self._key_forget, self._key_status])
