@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
-import inspect
 import math
 import traceback
 from collections.abc import Callable
@@ -143,25 +142,17 @@ def html_text(template: str, **fields: str) -> str:
 def rps_rule_name(rule: str, _: Translator = ENGLISH) -> str:
     """The name of the rule behind a paid RPS (``RpsAnswer.rule``: ``"rounded up"``,
     ``"cap 500"``) in ``_``'s language; the rule itself stays the id code compares."""
-    rules = getattr(_policy, "RPS_RULES", None)  # its msgids, with "{n}" for the number
     head, _sep, number = rule.rpartition(" ")
-    if rules and number.isdigit() and f"{head} {{n}}" in rules:
-        return _(rules[f"{head} {{n}}"]).format(n=number)
-    if rules and rule in rules:
-        return _(rules[rule])
-    return _(rule)
-
-
-_EXPLAINS_IN = "lang" in inspect.signature(_policy.explain_paid_rps).parameters
+    if number.isdigit() and f"{head} {{n}}" in _policy.RPS_RULES:
+        return _(_policy.RPS_RULES[f"{head} {{n}}"]).format(n=number)
+    return _(_policy.RPS_RULES.get(rule, rule))
 
 
 def paid_rps_sentence(balance_usd: float, version: PolicyVersion,
                       _: Translator = ENGLISH) -> str:
     """:func:`orwidgets.policy.explain_paid_rps`'s sentence for the reader, in ``_``'s
     language."""
-    if _EXPLAINS_IN:
-        return _policy.explain_paid_rps(balance_usd, version, lang=_.lang).text
-    return _(_policy.explain_paid_rps(balance_usd, version).text)
+    return _policy.explain_paid_rps(balance_usd, version, lang=_.lang).text
 
 
 def class_label(call_class: Any, _: Translator = ENGLISH) -> str:
@@ -173,10 +164,7 @@ def class_advice(call_class: Any, _: Translator = ENGLISH) -> str:
     """What a client should do after an answer of ``call_class``, in ``_``'s language: where the
     English advice is OpenRouter's own ``remedy_hint`` (never translated), the class gives our
     wording of it for the other languages."""
-    text = getattr(call_class, "advice_text", None)
-    if text is not None:
-        return text().render(_.lang)
-    return _(call_class.advice)
+    return call_class.advice_text().render(_.lang)
 
 
 # --- formatting ---------------------------------------------------------------------------------
