@@ -200,6 +200,6 @@ def test_readme_app_in_another_language_is_judged_as_it_says(tmp_path):
     lines = run.stdout.splitlines()
     assert lines[0] == "orwidgets verdict: journal.jsonl: 24 calls from 2 keys"  # + GET /models
     assert lines[1] == "1 finding:"
-    assert lines[2].startswith("1. [retry-before-reset] key sk-or-v1-000...0c1: sent 2 more "
+    assert lines[2].startswith("1. [retry-before-reset] key sk-or-v1-not...emo: sent 2 more "
                                "free-model requests within ")
     assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 24
