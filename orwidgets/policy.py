@@ -63,6 +63,7 @@ __all__ = [
     "explain_paid_rps",
     "RPS_RULES",
     "rps_rule_text",
+    "rps_rule_text_in",
     "daily_free_quota",
     "daily_free_quota_topped_up",
     "free_per_minute",
@@ -550,11 +551,12 @@ RPS_RULES: dict[str, str] = {
 def rps_rule_text(rule: str, lang: str | None = None) -> str:
     """The name of an RPS rule (``RpsAnswer.rule``: ``"cap 500"``) as the reader sees it, in
     ``lang`` (the language in force when ``None``; see :func:`orwidgets.i18n.get_language`)."""
-    return _rule_shown(rule, _i18n().get_language(lang))
+    return rps_rule_text_in(rule, _i18n().get_language(lang))
 
 
-def _rule_shown(rule: str, lang: str) -> str:
-    """:func:`rps_rule_text` in exactly ``lang`` (already chosen); English is the id itself."""
+def rps_rule_text_in(rule: str, lang: str) -> str:
+    """:func:`rps_rule_text` in exactly ``lang``, already chosen (a widget's own language, which a
+    later :func:`orwidgets.set_language` does not change); English is the id itself."""
     head, _, number = rule.rpartition(" ")
     numbered = number.isdigit() and f"{head} {{n}}" in RPS_RULES
     if not numbered and rule not in RPS_RULES:
@@ -605,7 +607,7 @@ def explain_paid_rps(
     _ = i18n.exact_translator(lang)
     blocked = balance <= 0
     rps, rule = _rps_rule(balance, version)
-    shown = _rule_shown(rule, lang)
+    shown = rps_rule_text_in(rule, lang)
     if rps is None:
         text = _("Under '{policy}' paid models have no balance-linked platform request cap (only "
                  "DDoS protection and upstream providers limit them).").format(policy=version.id)

@@ -142,10 +142,7 @@ def html_text(template: str, **fields: str) -> str:
 def rps_rule_name(rule: str, _: Translator = ENGLISH) -> str:
     """The name of the rule behind a paid RPS (``RpsAnswer.rule``: ``"rounded up"``,
     ``"cap 500"``) in ``_``'s language; the rule itself stays the id code compares."""
-    head, _sep, number = rule.rpartition(" ")
-    if number.isdigit() and f"{head} {{n}}" in _policy.RPS_RULES:
-        return _(_policy.RPS_RULES[f"{head} {{n}}"]).format(n=number)
-    return _(_policy.RPS_RULES.get(rule, rule))
+    return _policy.rps_rule_text_in(rule, _.lang)
 
 
 def paid_rps_sentence(balance_usd: float, version: PolicyVersion,
